@@ -1,0 +1,40 @@
+// Process and signal helpers Swift's Glibc module does not reach (no _GNU_SOURCE there, no syscall wrappers).
+#include "CSystemdShim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int cs_pipe_cloexec(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC) < 0 ? -errno : 0;
+}
+
+int cs_signalfd(const int *signals) {
+    sigset_t set;
+    sigemptyset(&set);
+    for (const int *s = signals; *s; s++) sigaddset(&set, *s);
+    int r = pthread_sigmask(SIG_BLOCK, &set, NULL);
+    if (r != 0) return -r;
+    int fd = signalfd(-1, &set, SFD_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+int cs_signalfd_read(int fd, int *signal, int *from_kernel) {
+    struct signalfd_siginfo info;
+    ssize_t n;
+    do n = read(fd, &info, sizeof info);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return -errno;
+    if (n != sizeof info) return -EIO;
+    *signal = (int)info.ssi_signo;
+    *from_kernel = info.ssi_code == SI_KERNEL;
+    return 0;
+}
+
+int cs_pidfd_open(pid_t pid) {
+    long fd = syscall(SYS_pidfd_open, pid, 0);
+    return fd < 0 ? -errno : (int)fd;
+}
