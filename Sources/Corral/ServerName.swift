@@ -1,0 +1,108 @@
+/// A server's identity: what the operator calls it, and the scope unit names derived from it.
+///
+/// Any text is a valid name except an empty one, one with control characters, or one too long to fit in a unit
+/// name once escaped. Unit names are `corral-<escaped name>-<8 hex digits>.scope`, escaped the way systemd-escape does.
+public struct ServerName: Sendable, Hashable, CustomStringConvertible {
+    public let rawValue: String
+    /// The name as systemd-escape writes it (`my-server` is `my\x2dserver`).
+    public let escaped: String
+
+    /// The longest escaped name accepted: keeps `corral-…-xxxxxxxx.scope` below systemd's 255 characters.
+    public static let maximumEscapedLength = 200
+
+    public init(_ name: String) throws(CorralError) {
+        guard !name.isEmpty else { throw .invalid("server name", name, "a name cannot be empty") }
+        guard !name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+            throw .invalid("server name", name.debugDescription, "a name cannot contain control characters")
+        }
+        let escaped = Self.escape(name)
+        guard escaped.utf8.count <= Self.maximumEscapedLength else {
+            throw .invalid("server name", String(name.prefix(40)) + "…",
+                           "the name is \(escaped.utf8.count) characters once escaped for systemd; at most \(Self.maximumEscapedLength) fit in a unit name")
+        }
+        self.rawValue = name
+        self.escaped = escaped
+    }
+
+    public var description: String { rawValue }
+
+    /// The unit-name prefix every scope of this server has.
+    public var unitPrefix: String { "corral-\(escaped)-" }
+
+    /// A fresh, unique scope unit name for one instance of this server.
+    public func newUnitName() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let id = UInt32.random(in: .min ... .max, using: &generator)
+        let hex = String(id, radix: 16)
+        return unitPrefix + String(repeating: "0", count: 8 - hex.count) + hex + ".scope"
+    }
+
+    /// The server name encoded in a Corral scope unit name, or nil when the unit is not one of Corral's.
+    public static func from(unit: String) -> ServerName? {
+        guard unit.hasPrefix("corral-"), unit.hasSuffix(".scope") else { return nil }
+        let core = unit.dropFirst("corral-".count).dropLast(".scope".count)
+        guard let dash = core.lastIndex(of: "-"), core.distance(from: dash, to: core.endIndex) == 9 else { return nil }
+        guard let raw = unescape(core[..<dash]) else { return nil }
+        return try? ServerName(raw)
+    }
+
+    /// systemd's unit_name_escape: letters, digits, ':', '_' and '.' stay ('.' not first), '/' becomes '-', every
+    /// other byte becomes `\xNN`.
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for (offset, byte) in text.utf8.enumerated() {
+            let c = Character(Unicode.Scalar(byte))
+            if byte == UInt8(ascii: "/") {
+                out.append("-")
+            } else if byte < 0x80 && (c.isLetter || c.isNumber || c == ":" || c == "_" || (c == "." && offset > 0)) {
+                out.append(c)
+            } else {
+                let hex = String(byte, radix: 16)
+                out += "\\x" + (hex.count == 1 ? "0" : "") + hex
+            }
+        }
+        return out
+    }
+
+    static func unescape(_ text: Substring) -> String? {
+        var bytes: [UInt8] = []
+        var rest = text.utf8[...]
+        while let byte = rest.first {
+            if byte == UInt8(ascii: "\\") {
+                guard rest.count >= 4, rest.dropFirst().first == UInt8(ascii: "x"),
+                      let value = UInt8(String(decoding: rest.dropFirst(2).prefix(2), as: UTF8.self), radix: 16)
+                else { return nil }
+                bytes.append(value)
+                rest = rest.dropFirst(4)
+            } else {
+                bytes.append(byte == UInt8(ascii: "-") ? UInt8(ascii: "/") : byte)
+                rest = rest.dropFirst()
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    /// A name derived from a command line: the package a runner starts (`npx -y @scope/server-x` is `server-x`,
+    /// `uvx mcp-server-time` is `mcp-server-time`, `python3 -m mcp_server_git` is `mcp_server_git`), otherwise the
+    /// executable's file name.
+    public static func derived(from command: [String]) -> String {
+        guard let executable = command.first else { return "server" }
+        let base = lastComponent(executable)
+        let runners: Set = ["npx", "bunx", "pnpx", "uvx", "pipx", "deno", "bun", "yarn", "pnpm", "npm"]
+        let arguments = command.dropFirst()
+        if base.hasPrefix("python"), let m = arguments.firstIndex(of: "-m"), m + 1 < command.endIndex {
+            return command[m + 1]
+        }
+        if runners.contains(base),
+           let package = arguments.first(where: { !$0.hasPrefix("-") && !["exec", "run", "dlx", "x"].contains($0) }) {
+            var name = lastComponent(package)
+            if let at = name.lastIndex(of: "@"), at != name.startIndex { name = String(name[..<at]) }
+            if !name.isEmpty { return name }
+        }
+        return base.isEmpty ? "server" : base
+    }
+
+    private static func lastComponent(_ path: String) -> String {
+        String(path.split(separator: "/").last ?? Substring(path))
+    }
+}
