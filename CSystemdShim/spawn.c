@@ -64,13 +64,41 @@ static void close_other_fds(int gate) {
         if (fd != gate) close(fd);
 }
 
-_Noreturn static void child(const cs_spawn_spec *spec, int gate, pid_t parent) {
-    // The parent may block signals (for a signalfd) or ignore some: the server starts with a clean slate.
+// The last steps before the server runs, shared by the gated child and `corral run --exec`. Returns only on failure.
+static int contain_and_exec(const cs_spawn_spec *spec, cs_spawn_stage *stage) {
+    *stage = CS_STAGE_CHDIR;
+    if (spec->directory && chdir(spec->directory) < 0) return -errno;
+    *stage = CS_STAGE_OOM_SCORE_ADJ;
+    if (spec->set_oom_score_adj) {
+        int r = write_oom_score_adj(spec->oom_score_adj);
+        if (r < 0) return r;
+    }
+    *stage = CS_STAGE_NO_NEW_PRIVS;
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return -errno;
+    *stage = CS_STAGE_SECCOMP;
+    if (spec->seccomp_program) {
+        struct sock_fprog program = {
+            .len = (unsigned short)(spec->seccomp_length / sizeof(struct sock_filter)),
+            .filter = (struct sock_filter *)spec->seccomp_program,
+        };
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) < 0) return -errno;
+    }
+    *stage = CS_STAGE_EXEC;
+    execve(spec->path, spec->argv, spec->envp);
+    return -errno;
+}
+
+static void reset_signals(void) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     for (int s = 1; s < NSIG; s++)
         if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
+}
+
+_Noreturn static void child(const cs_spawn_spec *spec, int gate, pid_t parent) {
+    // The parent may block signals (for a signalfd) or ignore some: the server starts with a clean slate.
+    reset_signals();
 
     // Move stdio sources above 2 first, so that one source being another's target cannot clobber it.
     int sources[3] = {spec->stdin_fd, spec->stdout_fd, spec->stderr_fd};
@@ -94,21 +122,9 @@ _Noreturn static void child(const cs_spawn_spec *spec, int gate, pid_t parent) {
     while (n < 0 && errno == EINTR);
     if (n != 1) _exit(127);
 
-    if (spec->directory && chdir(spec->directory) < 0) fail(gate, CS_STAGE_CHDIR, errno);
-    if (spec->set_oom_score_adj) {
-        int r = write_oom_score_adj(spec->oom_score_adj);
-        if (r < 0) fail(gate, CS_STAGE_OOM_SCORE_ADJ, -r);
-    }
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(gate, CS_STAGE_NO_NEW_PRIVS, errno);
-    if (spec->seccomp_program) {
-        struct sock_fprog program = {
-            .len = (unsigned short)(spec->seccomp_length / sizeof(struct sock_filter)),
-            .filter = (struct sock_filter *)spec->seccomp_program,
-        };
-        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) < 0) fail(gate, CS_STAGE_SECCOMP, errno);
-    }
-    execve(spec->path, spec->argv, spec->envp);
-    fail(gate, CS_STAGE_EXEC, errno);
+    cs_spawn_stage stage;
+    int error = contain_and_exec(spec, &stage);
+    fail(gate, stage, -error);
 }
 
 int cs_spawn_gated(const cs_spawn_spec *spec, pid_t *pid, int *gate) {
@@ -160,4 +176,9 @@ void cs_spawn_abort(pid_t pid, int gate) {
     kill(pid, SIGKILL);
     close(gate);
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+}
+
+int cs_exec(const cs_spawn_spec *spec, cs_spawn_stage *stage) {
+    reset_signals();
+    return contain_and_exec(spec, stage);
 }

@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/types.h>
 
 #pragma clang assume_nonnull begin
@@ -174,6 +176,11 @@ int cs_spawn_gated(const cs_spawn_spec *spec, pid_t *pid, int *gate);
 /// happened, or -errno with `*stage` naming the step that failed (the child has then exited with status 127 or 126).
 int cs_spawn_release(int gate, cs_spawn_stage *stage);
 
+/// Applies `spec` to the calling process itself (oom_score_adj, no_new_privs, seccomp) and execs, as
+/// `corral run --exec` does once it stands in its scope. The stdio fields and parent_death_signal are ignored. Returns
+/// only on failure: -errno, with `*stage` naming the step.
+int cs_exec(const cs_spawn_spec *spec, cs_spawn_stage *stage);
+
 /// Kills a gated child that must never run, reaps it and closes the gate.
 void cs_spawn_abort(pid_t pid, int gate);
 
@@ -191,6 +198,15 @@ int cs_signalfd_read(int fd, int *signal, int *from_kernel);
 
 /// pidfd_open(pid, 0).
 int cs_pidfd_open(pid_t pid);
+
+/// pidfd_send_signal(pidfd, signal, NULL, 0): signals a process without any risk of PID reuse.
+int cs_pidfd_send_signal(int pidfd, int signal);
+
+/// Opens a directory as an O_PATH descriptor (close-on-exec): a handle for openat that reads nothing itself.
+int cs_open_directory(const char *path);
+
+/// Whether `path` is on a cgroup v2 filesystem (statfs magic CGROUP2_SUPER_MAGIC): 1, 0, or -errno.
+int cs_is_cgroup2(const char *path);
 
 /// Whether the kernel accepts seccomp filters and no_new_privs in this process (read from /proc/self/status and a
 /// harmless prctl probe).

@@ -49,7 +49,7 @@ int main(int argc, char **argv) {
     mkdir("/layer", 0755);
     mkdir("/newroot", 0755);
     check(mount("hostroot", "/lower", "9p", MS_RDONLY,
-                "trans=virtio,version=9p2000.L,cache=loose,msize=512000"), "mount 9p hostroot");
+                "trans=virtio,version=9p2000.L,cache=loose"), "mount 9p hostroot");
     check(mount("layer", "/layer", "tmpfs", 0, "mode=0755"), "mount tmpfs for overlay");
     check(mkdir("/layer/upper", 0755), "mkdir upper");
     check(mkdir("/layer/work", 0755), "mkdir work");
@@ -67,7 +67,7 @@ int main(int argc, char **argv) {
     check(mkdir("/newroot/run/guest", 0755), "mkdir /run/guest");
     // No cache: the host tails stdout/stderr while the command runs.
     check(mount("results", "/newroot/run/guest", "9p", MS_NOSUID | MS_NODEV,
-                "trans=virtio,version=9p2000.L,msize=512000"), "mount 9p results");
+                "trans=virtio,version=9p2000.L"), "mount 9p results");
 
     check(chdir("/newroot"), "chdir /newroot");
     check(mount(".", "/", NULL, MS_MOVE, NULL), "move root");

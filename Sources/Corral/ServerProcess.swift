@@ -1,0 +1,170 @@
+internal import CSystemdShim
+internal import Glibc
+import Synchronization
+
+/// A running MCP server in its own scope: the handle a gateway holds.
+///
+/// When the server's main process ends, everything left in its scope (grandchildren, `setsid` escapees) is killed at
+/// once and the scope is stopped; `wait()` returns after that. All methods may be called from many tasks at once.
+/// The library reaps the server itself: a gateway must not `waitpid(-1)` its children.
+public final class ServerProcess: Sendable {
+    /// The server's main process.
+    public let pid: Int32
+    /// Its scope unit, e.g. `corral-mcp\x2dserver\x2dtime-1a2b3c4d.scope`.
+    public let unit: String
+    public let name: ServerName
+    /// Our end of the server's stdin, when it was configured as `.pipe`.
+    public let standardInput: Int32?
+    /// Our end of the server's stdout, when it was configured as `.pipe`.
+    public let standardOutput: Int32?
+    /// Our end of the server's stderr, when it was configured as `.pipe`.
+    public let standardError: Int32?
+
+    let cgroup: Cgroup
+    private let bus: SystemdBus
+    private let pidfd: Int32
+    private let state = Mutex(State())
+
+    private struct State {
+        var termination: Termination?
+        var waiters: [CheckedContinuation<Termination, Never>] = []
+        var stopRequested = false
+        var oomKills: UInt64 = 0
+        var tasksLimitHits: UInt64 = 0
+        var eventDescriptors: [Int32] = []
+        var observers: [@Sendable (Usage) -> Void] = []
+    }
+
+    /// Starts a server as `configuration` says: a scope with its limits around a child that runs no code of its own
+    /// before it is inside, with no_new_privs and the seccomp profile applied right before exec.
+    public static func spawn(_ configuration: ServerConfiguration) async throws(CorralError) -> ServerProcess {
+        try await Spawner(configuration).spawn()
+    }
+
+    init(pid: Int32, unit: String, name: ServerName, cgroup: Cgroup, bus: SystemdBus, standardStreams: [Int32?]) {
+        self.pid = pid
+        self.unit = unit
+        self.name = name
+        self.cgroup = cgroup
+        self.bus = bus
+        standardInput = standardStreams[0]
+        standardOutput = standardStreams[1]
+        standardError = standardStreams[2]
+        pidfd = cs_pidfd_open(pid)
+        let reactor = Reactor.shared
+        // The kernel flags memory.events and pids.events (EPOLLPRI) when an OOM kill or a refused fork is counted,
+        // before the victims are gone: read them then, since the cgroup vanishes with the scope.
+        for file in ["memory.events", "pids.events"] {
+            guard let fd = cgroup.openForEvents(file) else { continue }
+            state.withLock { $0.eventDescriptors.append(fd) }
+            reactor.watch(fd, events: EPOLLPRI.rawValue | EPOLLET.rawValue) { [self] _ in
+                let readable = Cgroup.readAll(fd) != nil
+                recordEvents()
+                return readable
+            }
+        }
+        reactor.watch(pidfd, events: EPOLLIN.rawValue) { [self] _ in mainProcessExited() }
+    }
+
+    /// Waits until the server has ended and its scope is gone.
+    public func wait() async -> Termination {
+        await withCheckedContinuation { continuation in
+            let done: Termination? = state.withLock { state in
+                if let termination = state.termination { return termination }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let done { continuation.resume(returning: done) }
+        }
+    }
+
+    /// The termination, if the server has ended.
+    public var termination: Termination? { state.withLock { $0.termination } }
+
+    /// Current memory, tasks, CPU and OOM counts from the scope's cgroup; nil once the server has ended.
+    public func usage() -> Usage? {
+        state.withLock { $0.termination == nil } ? Usage(cgroup) : nil
+    }
+
+    /// Calls `observer` on the reactor thread with fresh usage whenever the scope's memory or pids events change
+    /// (threshold warnings build on this). It must not block.
+    public func observeEvents(_ observer: @escaping @Sendable (Usage) -> Void) {
+        state.withLock { $0.observers.append(observer) }
+    }
+
+    /// Sends a signal to the server's main process (never to a reused PID: it goes through a pidfd).
+    public func signal(_ signal: Int32) {
+        state.withLock { state in
+            if state.termination == nil { _ = cs_pidfd_send_signal(pidfd, signal) }
+        }
+    }
+
+    /// Stops the server: SIGTERM to its main process, up to `grace` for it to exit, then SIGKILL to every process
+    /// of the scope at once. Returns the termination (reason `.stopped` unless it had ended before).
+    @discardableResult
+    public func stop(grace: Duration = .seconds(2)) async -> Termination {
+        let already: Termination? = state.withLock { state in
+            if state.termination == nil { state.stopRequested = true }
+            return state.termination
+        }
+        if let already { return already }
+        signal(SIGTERM)
+        let ended = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { _ = await self.wait(); return true }
+            group.addTask { try? await Task.sleep(for: grace); return false }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        if !ended { _ = cgroup.kill() }
+        return await wait()
+    }
+
+    // MARK: The end of a server
+
+    private func recordEvents() {
+        let usage = Usage(cgroup)
+        let observers = state.withLock { state in
+            state.oomKills = max(state.oomKills, usage.oomKills)
+            state.tasksLimitHits = max(state.tasksLimitHits, usage.tasksLimitHits)
+            return state.observers
+        }
+        for observer in observers { observer(usage) }
+    }
+
+    /// On the reactor thread: reap, read the counters while the cgroup still exists, kill what is left.
+    private func mainProcessExited() -> Bool {
+        var status: Int32 = 0
+        let reaped = waitpid(pid, &status, WNOHANG)
+        guard reaped == pid else { return reaped == 0 }
+        let final = Usage(cgroup)
+        recordEvents()
+        _ = cgroup.kill()
+        let waitStatus: Termination.Status = status & 0x7F == 0
+            ? .exited((status >> 8) & 0xFF) : .signaled(status & 0x7F)
+        Task { await self.finish(waitStatus, usage: final) }
+        return false
+    }
+
+    private func finish(_ status: Termination.Status, usage: Usage) async {
+        try? await bus.stopUnit(unit)
+        let (termination, waiters, descriptors) = state.withLock { state in
+            var usage = usage
+            usage.oomKills = max(usage.oomKills, state.oomKills)
+            usage.tasksLimitHits = max(usage.tasksLimitHits, state.tasksLimitHits)
+            let reason: Termination.Reason =
+                usage.oomKills > 0 ? .oomKilled : usage.tasksLimitHits > 0 ? .tasksLimit : state.stopRequested ? .stopped : .exited
+            let termination = Termination(status: status, reason: reason, usage: usage)
+            state.termination = termination
+            close(pidfd)
+            defer { state.waiters.removeAll(); state.eventDescriptors.removeAll(); state.observers.removeAll() }
+            return (termination, state.waiters, state.eventDescriptors)
+        }
+        for fd in descriptors {
+            Reactor.shared.unwatch(fd)
+            close(fd)
+        }
+        cgroup.close()
+        for waiter in waiters { waiter.resume(returning: termination) }
+    }
+}
