@@ -5,11 +5,11 @@ import Synchronization
 /// One thread that watches file descriptors for every server in the process (exits through pidfds, cgroup event
 /// files, pipes) and forks gated children. Forking here matters: PR_SET_PDEATHSIG fires when the forking *thread*
 /// exits, and this thread lives as long as the process, unlike the threads of Swift's cooperative pool.
-final class Reactor: Sendable {
+package final class Reactor: Sendable {
     /// Called on the reactor thread with the epoll events; returns whether to keep watching. Must not block.
-    typealias Handler = @Sendable (_ events: UInt32) -> Bool
+    package typealias Handler = @Sendable (_ events: UInt32) -> Bool
 
-    static let shared = Reactor()
+    package static let shared = Reactor()
 
     private let epoll: Int32
     private let wake: Int32
@@ -32,7 +32,7 @@ final class Reactor: Sendable {
     }
 
     /// Watches `fd` for `events` (EPOLLIN, EPOLLOUT, EPOLLPRI) until the handler returns false or `unwatch` is called.
-    func watch(_ fd: Int32, events: UInt32, _ handler: @escaping Handler) {
+    package func watch(_ fd: Int32, events: UInt32, _ handler: @escaping Handler) {
         handlers.withLock { $0[fd] = handler }
         var event = epoll_event(events: events, data: epoll_data_t(fd: fd))
         if epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event) < 0 {
@@ -43,13 +43,13 @@ final class Reactor: Sendable {
     }
 
     /// Stops watching `fd`. Call it before closing the descriptor.
-    func unwatch(_ fd: Int32) {
+    package func unwatch(_ fd: Int32) {
         handlers.withLock { $0[fd] = nil }
         epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nil)
     }
 
     /// Runs `body` on the reactor thread and returns its result.
-    func perform<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    package func perform<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
             work.withLock { $0.append { continuation.resume(returning: body()) } }
             var one: UInt64 = 1

@@ -168,3 +168,11 @@ public final class ServerProcess: Sendable {
         for waiter in waiters { waiter.resume(returning: termination) }
     }
 }
+
+extension ServerProcess {
+    /// Replaces this process with the server, inside its own scope with its limits, no_new_privs and seccomp (what
+    /// `corral run --exec` and `systemd-run --scope` do): nothing stays resident. Returns only by throwing.
+    public static func exec(_ configuration: ServerConfiguration) async throws(CorralError) -> Never {
+        try await Spawner(configuration).execInPlace()
+    }
+}

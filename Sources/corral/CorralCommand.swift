@@ -1,0 +1,58 @@
+import Corral
+
+/// The entry point: picks the subcommand.
+enum CorralCommand {
+    static let version = "0.1.0"
+
+    static let overview = """
+        NAME
+            corral - contain MCP servers in systemd scopes with limits, seccomp and guardrails
+
+        SYNOPSIS
+            corral COMMAND [OPTIONS] [ARGUMENTS...]
+
+        COMMANDS
+            run          start an MCP server in its own systemd scope, with limits and a seccomp filter
+            completions  print a shell completion script (bash, zsh or fish)
+            help         show the manual of a command
+            version      print corral's version
+
+        Run 'corral help COMMAND' for a command's options, exit status and examples.
+
+        """
+
+    static func main(_ arguments: [String], signals: SignalForwarding?) async -> Int32 {
+        guard let command = arguments.first else {
+            Console.error("no command given\n\n" + overview)
+            return 64
+        }
+        let rest = Array(arguments.dropFirst())
+        switch command {
+        case "run": return await RunCommand.main(rest, signals: signals)
+        case "completions": return Completions.main(rest)
+        case "help", "-h", "--help": return help(rest.first)
+        case "version", "--version": Console.output("corral \(version)\n"); return 0
+        default:
+            Console.error("unknown command '\(command)' (see 'corral help')")
+            return 64
+        }
+    }
+
+    /// Every command's interface, for help and completions.
+    static var commands: [CommandSummary] {
+        [RunCommand.spec.summary]
+    }
+
+    static func help(_ name: String?) -> Int32 {
+        guard let name else {
+            Console.output(overview)
+            return 0
+        }
+        guard let command = commands.first(where: { $0.name == name }) else {
+            Console.error("no manual for '\(name)' (commands: \(commands.map(\.name).joined(separator: ", ")))")
+            return 64
+        }
+        Console.output(command.help)
+        return 0
+    }
+}

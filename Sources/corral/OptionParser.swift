@@ -1,0 +1,115 @@
+import Corral
+
+/// One option of a subcommand: its spellings, the placeholder of its value (nil for a flag), its help, and what it
+/// does to the options being built. Help pages and shell completions are generated from these.
+struct Option<Options>: Sendable {
+    let names: [String]
+    let value: String?
+    let help: String
+    /// Values a shell may complete for this option ("FILE" completes paths when nil).
+    let choices: [String]
+    let apply: @Sendable (inout Options, String) throws(CorralError) -> Void
+
+    init(_ names: [String], value: String? = nil, choices: [String] = [], help: String,
+         apply: @escaping @Sendable (inout Options, String) throws(CorralError) -> Void) {
+        self.names = names
+        self.value = value
+        self.help = help
+        self.choices = choices
+        self.apply = apply
+    }
+}
+
+/// A subcommand's interface: what `corral help NAME` prints and what its parser accepts.
+struct CommandSpec<Options>: Sendable {
+    let name: String
+    let abstract: String
+    let synopsis: String
+    let discussion: String
+    let options: [Option<Options>]
+    /// Whether the first argument that is not an option starts a command line that is passed through untouched.
+    let takesCommand: Bool
+    var footer: String = ""
+
+    /// Parses `arguments` into `options`; returns the positional arguments (for `takesCommand`, the command line),
+    /// or nil when -h or --help came before them.
+    func parse(_ arguments: [String], into options: inout Options) throws(CorralError) -> [String]? {
+        var positionals: [String] = []
+        var index = arguments.startIndex
+        while index < arguments.endIndex {
+            let argument = arguments[index]
+            index += 1
+            if argument == "--" {
+                positionals += arguments[index...]
+                break
+            }
+            if argument == "-h" || argument == "--help" { return nil }
+            guard argument.hasPrefix("-"), argument != "-" else {
+                positionals.append(argument)
+                if takesCommand {
+                    positionals += arguments[index...]
+                    break
+                }
+                continue
+            }
+            var name = argument
+            var inline: String?
+            if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
+                name = String(argument[..<equals])
+                inline = String(argument[argument.index(after: equals)...])
+            } else if !argument.hasPrefix("--"), argument.count > 2 {
+                name = String(argument.prefix(2))
+                inline = String(argument.dropFirst(2))
+            }
+            guard let option = option(named: name) else {
+                throw CorralError(.invalidConfiguration, "unknown option '\(name)' for 'corral \(self.name)' (see 'corral help \(self.name)')")
+            }
+            if option.value == nil {
+                guard inline == nil else {
+                    throw CorralError(.invalidConfiguration, "option '\(name)' takes no value, but was given '\(inline!)'")
+                }
+                try option.apply(&options, "")
+                continue
+            }
+            let value: String
+            if let inline {
+                value = inline
+            } else {
+                guard index < arguments.endIndex else {
+                    throw CorralError(.invalidConfiguration, "option '\(name)' needs a value (\(option.value!))")
+                }
+                value = arguments[index]
+                index += 1
+            }
+            try option.apply(&options, value)
+        }
+        return positionals
+    }
+
+    private func option(named name: String) -> Option<Options>? {
+        self.options.first { $0.names.contains(name) }
+    }
+
+    /// The manual page: NAME, SYNOPSIS, DESCRIPTION, OPTIONS and whatever the footer adds (EXIT STATUS, EXAMPLES).
+    var help: String {
+        var text = "NAME\n    corral \(name) - \(abstract)\n\nSYNOPSIS\n    \(synopsis)\n"
+        if !discussion.isEmpty { text += "\nDESCRIPTION\n" + Self.indent(discussion) }
+        if !options.isEmpty {
+            text += "\nOPTIONS\n"
+            for option in self.options {
+                text += "    " + option.names.joined(separator: ", ") + (option.value.map { " " + $0 } ?? "") + "\n"
+                text += Self.indent(option.help, by: 8)
+            }
+            text += "    -h, --help\n        Print this help and exit.\n"
+        }
+        if !footer.isEmpty { text += "\n" + footer }
+        return text
+    }
+
+    /// Indents every line and wraps none: help text is written pre-wrapped at 100 columns.
+    static func indent(_ text: String, by spaces: Int = 4) -> String {
+        let pad = String(repeating: " ", count: spaces)
+        return text.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.isEmpty ? "" : pad + $0 }.joined(separator: "\n") + "\n"
+    }
+}

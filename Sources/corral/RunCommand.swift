@@ -1,0 +1,107 @@
+import Corral
+
+/// `corral run`: the prefix launcher.
+enum RunCommand {
+    struct Options: ServerCommandOptions {
+        var server = ServerConfiguration(executable: "")
+        var exec = false
+        var verbose = false
+    }
+
+    static let spec = CommandSpec<Options>(
+        name: "run",
+        abstract: "start an MCP server in its own systemd scope, with limits and a seccomp filter",
+        synopsis: "corral run [OPTIONS] [--] COMMAND [ARGUMENT...]",
+        discussion: """
+            Starts COMMAND as an MCP server contained in a transient systemd scope unit of its own (created over
+            D-Bus with StartTransientUnit, in corral.slice), with memory and tasks limits on the whole process tree,
+            no_new_privs and a seccomp filter. Put it in front of a server's command in a gateway's mcpServers
+            configuration:
+
+                "command": "corral", "args": ["run", "--memory-max", "512M", "--", "npx", "-y", "some-server"]
+
+            The server is held before it runs any code of its own until its scope exists, so nothing it starts can
+            escape the limits. stdin, stdout and stderr are the server's, untouched: corral never writes to stdout.
+            corral stays as a small parent (monitor mode): SIGTERM, SIGINT and SIGHUP are passed on (a second one
+            kills the whole tree at once); when the server's main process exits, everything left in its scope
+            (grandchildren, setsid and double-forked daemons) is killed and the scope is stopped, and corral exits
+            with the server's status. An OOM kill or a hit tasks limit is reported on stderr, with the server's name.
+
+            Root uses the system manager, everyone else their own user manager (found without XDG_RUNTIME_DIR or
+            DBUS_SESSION_BUS_ADDRESS, which MCP clients do not pass on).
+            """,
+        options: ServerOptions.options() + [
+            Option(["--exec"], help: """
+                Do not stay resident: corral moves itself into the scope, applies the seccomp filter and execs the
+                server, like systemd-run --scope. Nothing then kills leftovers when the server exits, and OOM kills
+                are not reported; the scope ends when its last process does.
+                """) { options, _ in options.exec = true },
+            Option(["-v", "--verbose"], help: "Say on stderr which scope the server was started in.") { options, _ in
+                options.verbose = true
+            },
+        ],
+        takesCommand: true,
+        footer: """
+            EXIT STATUS
+                The server's own exit status; 128+N when it was killed by signal N (137 after an OOM kill).
+                127  the command was not found          126  the command could not be executed
+                64   invalid options or limits          69   systemd, cgroup v2 or a controller is unavailable
+                71   systemd refused the scope, or a system call failed
+
+            EXAMPLES
+                corral run -- uvx mcp-server-time
+                corral run --memory-max 512M --tasks-max 64 --name files -- npx -y @modelcontextprotocol/server-filesystem /srv
+                corral run --seccomp ./profile.json -p MemoryHigh=400M -- python3 -m my_server
+
+            SEE ALSO
+                systemd-run(1), systemd.resource-control(5), corral help check
+            """
+    )
+
+    static func main(_ arguments: [String], signals: SignalForwarding?) async -> Int32 {
+        var options = Options()
+        do throws(CorralError) {
+            guard let command = try spec.parse(arguments, into: &options) else {
+                Console.output(spec.help)
+                return 0
+            }
+            guard let executable = command.first else {
+                throw CorralError(.invalidConfiguration, "no command given: corral run [OPTIONS] [--] COMMAND [ARGUMENT...]")
+            }
+            options.server.executable = executable
+            options.server.arguments = Array(command.dropFirst())
+            let name = try options.server.serverName()
+            if options.server.seccomp == nil {
+                Console.warning("server '\(name)' runs without a seccomp filter (--seccomp none)")
+            }
+            if options.exec { try await ServerProcess.exec(options.server) }
+            let server = try await ServerProcess.spawn(options.server)
+            signals?.forward(to: server)
+            if options.verbose { Console.error("server '\(name)' started as \(server.unit), PID \(server.pid)") }
+            let termination = await server.wait()
+            report(termination, of: server, limits: options.server.limits)
+            return termination.exitCode
+        } catch {
+            Console.error(error.message)
+            return error.exitCode
+        }
+    }
+
+    /// Says on stderr what the operator must know: an OOM kill or a tasks limit, by name.
+    static func report(_ termination: Termination, of server: ServerProcess, limits: Limits) {
+        let usage = termination.usage
+        switch termination.reason {
+        case .oomKilled:
+            let limit = usage?.memoryMax.map(ByteCount.format) ?? "its memory limit"
+            let peak = usage?.memoryPeak.map { ", peak \(ByteCount.format($0))" } ?? ""
+            Console.error("server '\(server.name)' was OOM-killed: its scope \(server.unit) reached MemoryMax=\(limit)\(peak); \(usage?.oomKills ?? 1) process(es) killed, the rest of the tree with them. Raise --memory-max or find the leak.")
+        case .tasksLimit:
+            let limit = usage?.tasksMax.map(String.init) ?? "its limit"
+            Console.error("server '\(server.name)' hit its tasks limit (TasksMax=\(limit)): \(usage?.tasksLimitHits ?? 1) fork(s) refused, then it \(termination.description). Raise --tasks-max if it really needs more.")
+        case .exited, .stopped:
+            if case .signaled(31) = termination.status {
+                Console.error("server '\(server.name)' was killed by SIGSYS: a seccomp filter refused a syscall (with the default profile, one through a 32-bit or x32 ABI). See `journalctl -k | grep audit` for the syscall, or run with --seccomp none to confirm.")
+            }
+        }
+    }
+}

@@ -1,0 +1,12 @@
+import Corral
+
+/// What `--seccomp` takes: `default`, `none`, or a profile file.
+enum SeccompChoice {
+    static func profile(_ value: String) throws(CorralError) -> SeccompProfile? {
+        switch value {
+        case "default": .default
+        case "none": nil
+        default: try SeccompProfile(contentsOf: value)
+        }
+    }
+}

@@ -1,0 +1,40 @@
+internal import CSystemdShim
+internal import Glibc
+import Corral
+
+/// Passes SIGTERM, SIGINT and SIGHUP on to the server, as a gateway expects of the process it started.
+///
+/// A signal the terminal generated (^C) already reached the server, which shares corral's process group, so it is
+/// not sent twice. A second termination signal means "now": every process of the scope is killed at once.
+final class SignalForwarding: Sendable {
+    private let descriptor: Int32
+
+    /// Blocks the signals and opens a signalfd for them. Call before any thread starts: threads inherit the mask.
+    init?() {
+        let fd = cs_signalfd([SIGTERM, SIGINT, SIGHUP, 0])
+        guard fd >= 0 else { return nil }
+        descriptor = fd
+    }
+
+    /// Starts forwarding to `server` (signals that arrived since `init` are forwarded now).
+    func forward(to server: ServerProcess) {
+        let received = SignalCount()
+        Reactor.shared.watch(descriptor, events: EPOLLIN.rawValue) { [descriptor] _ in
+            var signal: Int32 = 0
+            var fromKernel: Int32 = 0
+            guard cs_signalfd_read(descriptor, &signal, &fromKernel) >= 0 else { return server.termination == nil }
+            received.value += 1
+            if received.value > 1 {
+                Task { await server.stop(grace: .zero) }
+            } else if fromKernel == 0 {
+                server.signal(signal)
+            }
+            return server.termination == nil
+        }
+    }
+}
+
+/// How many signals arrived; touched only on the reactor thread, which runs every handler.
+private final class SignalCount: @unchecked Sendable {
+    var value = 0
+}
