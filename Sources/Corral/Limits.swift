@@ -159,6 +159,7 @@ public struct Limits: Sendable, Equatable {
         if cpuQuota != nil || extraProperties.contains(where: { $0.name.hasSuffix("CPUWeight") }) {
             controllers.append("cpu")
         }
+        if extraProperties.contains(where: { $0.name.hasSuffix("IOWeight") }) { controllers.append("io") }
         return controllers
     }
 

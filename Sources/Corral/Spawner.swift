@@ -93,7 +93,8 @@ struct Spawner: Sendable {
     }
 
     private func missingController(_ controller: String, in path: String) -> CorralError {
-        let limit = ["memory": "memory limits", "pids": "the tasks limit", "cpu": "the CPU quota or weight"][controller] ?? controller
+        let limit = ["memory": "memory limits", "pids": "the tasks limit", "cpu": "the CPU quota or weight",
+                     "io": "the IO weight"][controller] ?? controller
         let fix = bus.manager == .user
             ? "The \(controller) controller is not delegated to your user manager. Delegate it with a drop-in /etc/systemd/system/user@.service.d/delegate.conf containing [Service] Delegate=cpu cpuset io memory pids, then run `systemctl daemon-reload` and log in again; or drop the option that needs it."
             : "Is it disabled on the kernel command line (cgroup_disable=\(controller)) or missing from \(Cgroup.root)/cgroup.controllers?"
