@@ -79,7 +79,8 @@ public struct Limits: Sendable, Equatable {
 
     /// Parses a CPU quota such as `50%` or `200%` (two CPUs).
     public static func cpuQuota(_ text: String, field: String = "CPU quota") throws(CorralError) -> UInt64 {
-        guard let value = SystemdSyntax.permyriad(text, limit: nil), value > 0 else {
+        // systemd keeps a quota as a 32-bit permyriad; more than that many CPUs is a typo.
+        guard let value = SystemdSyntax.permyriad(text, limit: UInt64(Int32.max)), value > 0 else {
             throw .invalid(field, text, "expected a percentage of one CPU such as 50% or 200%")
         }
         return value
@@ -150,9 +151,8 @@ public struct Limits: Sendable, Equatable {
     /// The cgroup controllers these limits need delegated to the scope.
     public var requiredControllers: [String] {
         var controllers: [String] = []
-        let memoryNames: Set = ["MemoryMin", "MemoryLow"]
         if memoryMax != nil || memoryHigh != nil || memorySwapMax != nil
-            || extraProperties.contains(where: { memoryNames.contains($0.name) }) {
+            || extraProperties.contains(where: { $0.name.hasPrefix("MemoryMin") || $0.name.hasPrefix("MemoryLow") }) {
             controllers.append("memory")
         }
         if tasksMax != nil { controllers.append("pids") }

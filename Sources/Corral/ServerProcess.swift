@@ -29,8 +29,9 @@ public final class ServerProcess: Sendable {
         var termination: Termination?
         var waiters: [CheckedContinuation<Termination, Never>] = []
         var stopRequested = false
-        var oomKills: UInt64 = 0
-        var tasksLimitHits: UInt64 = 0
+        /// The last usage read while the cgroup existed: the cgroup vanishes with the scope, often before the exit
+        /// is seen, and an OOM kill empties it at once.
+        var lastUsage: Usage?
         var eventDescriptors: [Int32] = []
         var observers: [@Sendable (Usage) -> Void] = []
     }
@@ -83,7 +84,8 @@ public final class ServerProcess: Sendable {
 
     /// Current memory, tasks, CPU and OOM counts from the scope's cgroup; nil once the server has ended.
     public func usage() -> Usage? {
-        state.withLock { $0.termination == nil } ? Usage(cgroup) : nil
+        guard state.withLock({ $0.termination == nil }) else { return nil }
+        return readUsage()
     }
 
     /// Calls `observer` on the reactor thread with fresh usage whenever the scope's memory or pids events change
@@ -122,14 +124,25 @@ public final class ServerProcess: Sendable {
 
     // MARK: The end of a server
 
-    private func recordEvents() {
-        let usage = Usage(cgroup)
-        let observers = state.withLock { state in
-            state.oomKills = max(state.oomKills, usage.oomKills)
-            state.tasksLimitHits = max(state.tasksLimitHits, usage.tasksLimitHits)
-            return state.observers
+    /// Reads usage now and remembers it, keeping the highest counters and peak seen.
+    @discardableResult
+    private func readUsage() -> Usage? {
+        guard let fresh = Usage(cgroup) else { return nil }
+        return state.withLock { state in
+            var usage = fresh
+            if let last = state.lastUsage {
+                usage.oomKills = max(usage.oomKills, last.oomKills)
+                usage.tasksLimitHits = max(usage.tasksLimitHits, last.tasksLimitHits)
+                usage.memoryPeak = max(usage.memoryPeak ?? 0, last.memoryPeak ?? 0)
+            }
+            state.lastUsage = usage
+            return usage
         }
-        for observer in observers { observer(usage) }
+    }
+
+    private func recordEvents() {
+        guard let usage = readUsage() else { return }
+        for observer in state.withLock({ $0.observers }) { observer(usage) }
     }
 
     /// On the reactor thread: reap, read the counters while the cgroup still exists, kill what is left.
@@ -137,23 +150,21 @@ public final class ServerProcess: Sendable {
         var status: Int32 = 0
         let reaped = waitpid(pid, &status, WNOHANG)
         guard reaped == pid else { return reaped == 0 }
-        let final = Usage(cgroup)
-        recordEvents()
+        readUsage()
         _ = cgroup.kill()
         let waitStatus: Termination.Status = status & 0x7F == 0
             ? .exited((status >> 8) & 0xFF) : .signaled(status & 0x7F)
-        Task { await self.finish(waitStatus, usage: final) }
+        Task { await self.finish(waitStatus) }
         return false
     }
 
-    private func finish(_ status: Termination.Status, usage: Usage) async {
+    private func finish(_ status: Termination.Status) async {
         try? await bus.stopUnit(unit)
         let (termination, waiters, descriptors) = state.withLock { state in
-            var usage = usage
-            usage.oomKills = max(usage.oomKills, state.oomKills)
-            usage.tasksLimitHits = max(usage.tasksLimitHits, state.tasksLimitHits)
+            let usage = state.lastUsage
             let reason: Termination.Reason =
-                usage.oomKills > 0 ? .oomKilled : usage.tasksLimitHits > 0 ? .tasksLimit : state.stopRequested ? .stopped : .exited
+                (usage?.oomKills ?? 0) > 0 ? .oomKilled
+                : (usage?.tasksLimitHits ?? 0) > 0 ? .tasksLimit : state.stopRequested ? .stopped : .exited
             let termination = Termination(status: status, reason: reason, usage: usage)
             state.termination = termination
             close(pidfd)

@@ -22,6 +22,8 @@ enum SystemdSyntax {
     static func permyriad(_ text: String, limit: UInt64? = 10_000) -> UInt64? {
         let trimmed = text.trimmingWhitespace
         guard trimmed.hasSuffix("%") else { return nil }
+        let fraction = trimmed.dropLast().split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).dropFirst().first
+        guard (fraction?.count ?? 0) <= 2 else { return nil }
         guard let value = decimal(trimmed.dropLast(), scaledBy: 100) else { return nil }
         if let limit, value > limit { return nil }
         return value

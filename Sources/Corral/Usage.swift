@@ -17,7 +17,9 @@ public struct Usage: Sendable, Equatable {
     /// Forks refused at the tasks limit (pids.events max).
     public var tasksLimitHits: UInt64
 
-    init(_ cgroup: Cgroup) {
+    /// Reads the cgroup's files; nil when the cgroup is gone.
+    init?(_ cgroup: Cgroup) {
+        guard cgroup.read("cgroup.controllers") != nil else { return nil }
         let memoryMax = cgroup.number("memory.max")
         let tasksMax = cgroup.number("pids.max")
         memoryCurrent = cgroup.number("memory.current") ?? 0

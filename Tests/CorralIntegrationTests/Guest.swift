@@ -86,7 +86,8 @@ enum Guest {
         return entries.compactMap(Int32.init).filter { pid in
             guard pid != me, let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
             let text = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
-            return text.contains(marker) && !text.contains("CorralPackageTests")
+            // corral's own argv names the server's command too: only the server's processes count.
+            return text.contains(marker) && !text.contains("CorralPackageTests") && !text.hasPrefix(corral)
         }
     }
 

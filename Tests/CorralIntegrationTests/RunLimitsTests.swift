@@ -37,7 +37,7 @@ struct RunLimitsTests {
 
     @Test func memoryHogIsOOMKilledAndReportedWhileANeighbourLivesOn() async throws {
         let neighbour = Guest.uniqueName("neighbour")
-        let marker = "86402"
+        let marker = "75001"
         let healthy = try Guest.start(["run", "--name", neighbour, "--", "sleep", marker])
         defer { healthy.terminate() }
         #expect(await Guest.eventually { Guest.processes(containing: "sleep \(marker)").count == 1 })
@@ -59,11 +59,11 @@ struct RunLimitsTests {
 
     @Test func forkLoopStopsAtTheTasksLimit() async throws {
         let name = Guest.uniqueName("forks")
-        let loop = "i=0; while [ $i -lt 50 ]; do sleep 86403 & i=$((i+1)); done; wait"
+        let loop = "i=0; while [ $i -lt 50 ]; do sleep 74001 & i=$((i+1)); done; wait"
         let outcome = try Guest.corral(["run", "--name", name, "--tasks-max", "10", "--", "sh", "-c", loop])
         #expect(outcome.status != 0, "\(outcome)")
         #expect(outcome.stderr.contains("server '\(name)' hit its tasks limit (TasksMax=10)"), "\(outcome)")
-        try await Guest.expectNothingLeft(name: name, marker: "sleep 86403")
+        try await Guest.expectNothingLeft(name: name, marker: "sleep 74001")
     }
 
     @Test func limitTheHostCannotEnforceIsAnErrorNotANoOp() async throws {

@@ -23,9 +23,12 @@ struct SystemdBusTests {
     @Test func startsAScopeWithLimitsAroundAChildAndStopsIt() async throws {
         let bus = try SystemdBus.shared()
         let child = Process()
-        child.executableURL = URL(fileURLWithPath: "/bin/sleep")
-        child.arguments = ["86401"]
+        // Foundation spawns with the spawning thread's signal mask, and Swift's pool threads block every signal:
+        // unblock them in the child first, or systemd's SIGTERM would wait 90 s for the SIGKILL.
+        child.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        child.arguments = ["-c", "import os, signal; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv('/bin/sleep', ['sleep', '76001'])"]
         try child.run()
+        #expect(await Guest.eventually { Guest.processes(containing: "sleep 76001").count == 1 })
         defer { if child.isRunning { kill(child.processIdentifier, SIGKILL) } }
 
         let unit = "corral-bustest-\(UInt32.random(in: 0...UInt32.max)).scope"

@@ -253,6 +253,14 @@ struct LimitsTests {
         #expect(limits.requiredControllers == ["cpu"])
     }
 
+    @Test("IOWeight needs the io controller")
+    func ioWeightController() throws {
+        var limits = Limits.unlimited
+        try limits.set("IOWeight=200")
+        #expect(limits.unitProperties == [UnitProperty("IOWeight", .uint64(200))])
+        #expect(limits.requiredControllers == ["io"])
+    }
+
     // MARK: rejections
 
     @Test("set rejects an unknown property and lists the supported ones")

@@ -14,6 +14,15 @@ struct ServerNameTests {
         ("emoji😀", #"emoji\xf0\x9f\x98\x80"#),
         ("x:y_z.1", "x:y_z.1"),
         (#"back\slash"#, #"back\x5cslash"#),
+        ("a.b.", "a.b."),
+        ("@scope/pkg", #"\x40scope-pkg"#),
+        ("/abs", "-abs"),
+        ("~tilde", #"\x7etilde"#),
+        ("UPPER9", "UPPER9"),
+        ("a--b", #"a\x2d\x2db"#),
+        ("ß", #"\xc3\x9f"#),
+        (#"a\x2db"#, #"a\x5cx2db"#),
+        ("a%b+c=d,e", #"a\x25b\x2bc\x3dd\x2ce"#),
     ]
 
     static let roundTripNames = systemdEscapeTable.map(\.0)

@@ -73,6 +73,11 @@ struct SystemdSyntaxTests {
         #expect(SystemdSyntax.permyriad("40%", limit: 4000) == 4000)
     }
 
+    @Test("permyriad takes at most two decimals, as systemd's parse_permyriad", arguments: ["12.345%", "0.001%", "50.000%"])
+    func permyriadPrecision(text: String) {
+        #expect(SystemdSyntax.permyriad(text) == nil)
+    }
+
     // MARK: microseconds
 
     @Test("microseconds accepts time spans", arguments: [
