@@ -111,15 +111,13 @@ public final class ServerProcess: Sendable {
         }
         if let already { return already }
         signal(SIGTERM)
-        let ended = await withTaskGroup(of: Bool.self) { group in
-            group.addTask { _ = await self.wait(); return true }
-            group.addTask { try? await Task.sleep(for: grace); return false }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
+        let killer = Task {
+            try? await Task.sleep(for: grace)
+            if self.termination == nil { _ = cgroup.kill() }
         }
-        if !ended { _ = cgroup.kill() }
-        return await wait()
+        let termination = await wait()
+        killer.cancel()
+        return termination
     }
 
     // MARK: The end of a server
@@ -160,10 +158,20 @@ public final class ServerProcess: Sendable {
 
     private func finish(_ status: Termination.Status) async {
         try? await bus.stopUnit(unit)
+        // A server killed by a signal may have died with its whole scope in an OOM kill that emptied the cgroup
+        // before its counters could be read. systemd notices OOM kills before empty cgroups and keeps such a failed
+        // scope with Result=oom-kill: ask it, then clear the failed unit.
+        var systemdSaysOOM = false
+        if case .signaled = status {
+            let result = try? await bus.stringProperty("Result", interface: "org.freedesktop.systemd1.Scope", unit: unit)
+            systemdSaysOOM = result == "oom-kill"
+            if let result, result != "success" { try? await bus.resetFailedUnit(unit) }
+        }
         let (termination, waiters, descriptors) = state.withLock { state in
-            let usage = state.lastUsage
+            var usage = state.lastUsage
+            if systemdSaysOOM, usage != nil, usage!.oomKills == 0 { usage!.oomKills = 1 }
             let reason: Termination.Reason =
-                (usage?.oomKills ?? 0) > 0 ? .oomKilled
+                systemdSaysOOM || (usage?.oomKills ?? 0) > 0 ? .oomKilled
                 : (usage?.tasksLimitHits ?? 0) > 0 ? .tasksLimit : state.stopRequested ? .stopped : .exited
             let termination = Termination(status: status, reason: reason, usage: usage)
             state.termination = termination

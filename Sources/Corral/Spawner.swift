@@ -53,8 +53,6 @@ struct Spawner: Sendable {
         return [
             UnitProperty("Description", .string("Corral MCP server \(name): \(command.prefix(120))")),
             UnitProperty("Slice", .string(configuration.slice)),
-            // A failed scope is collected at once instead of lingering until reset-failed.
-            UnitProperty("CollectMode", .string("inactive-or-failed")),
             // One OOM kill takes the whole tree down together (memory.oom.group), never a stray half of it.
             UnitProperty("OOMPolicy", .string("kill")),
             UnitProperty("MemoryAccounting", .bool(true)),

@@ -30,7 +30,7 @@ struct RunTreeTests {
     @Test func aServerIgnoringSigtermDiesOnTheSecondSignal() async throws {
         let name = Guest.uniqueName("stubborn")
         let corral = try Guest.start(["run", "--name", name, "--", "sh", "-c", "trap '' TERM; sleep 73001 & wait; wait"])
-        #expect(await Guest.eventually { Guest.processes(containing: "sleep 73001").count == 1 })
+        #expect(await Guest.eventually { Guest.processes(containing: "sleep 73001").count >= 1 })
         corral.terminate()
         try await Task.sleep(for: .milliseconds(300))
         #expect(corral.isRunning, "the first SIGTERM is only forwarded, and the server ignores it")
