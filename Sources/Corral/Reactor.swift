@@ -15,6 +15,8 @@ package final class Reactor: Sendable {
     private let wake: Int32
     private let handlers = Mutex<[Int32: Handler]>([:])
     private let work = Mutex<[@Sendable () -> Void]>([])
+    /// Bytes waiting to be written, per descriptor (see Reactor+IO).
+    let writes = Mutex<[Int32: [Pending]]>([:])
 
     private init() {
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
@@ -48,13 +50,21 @@ package final class Reactor: Sendable {
         epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nil)
     }
 
+    /// Whether `fd` is being watched.
+    package func isWatched(_ fd: Int32) -> Bool { handlers.withLock { $0[fd] != nil } }
+
     /// Runs `body` on the reactor thread and returns its result.
     package func perform<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
-            work.withLock { $0.append { continuation.resume(returning: body()) } }
-            var one: UInt64 = 1
-            _ = Glibc.write(wake, &one, 8)
+            perform { continuation.resume(returning: body()) }
         }
+    }
+
+    /// Runs `body` on the reactor thread, later.
+    package func perform(_ body: @escaping @Sendable () -> Void) {
+        work.withLock { $0.append(body) }
+        var one: UInt64 = 1
+        _ = Glibc.write(wake, &one, 8)
     }
 
     private func run() {
