@@ -5,7 +5,7 @@ import Synchronization
 extension Reactor {
     /// The bytes arriving on `fd`, chunk by chunk, until EOF; the descriptor is then closed. Cancelling the consuming
     /// task ends the stream.
-    package func readStream(_ fd: Int32) -> AsyncStream<[UInt8]> {
+    package func readStream(_ fd: Int32, tap: TailBuffer? = nil) -> AsyncStream<[UInt8]> {
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         let (stream, continuation) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .unbounded)
         continuation.onTermination = { [self] _ in
@@ -16,7 +16,9 @@ extension Reactor {
             while true {
                 let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
                 if n > 0 {
-                    continuation.yield(Array(buffer.prefix(n)))
+                    let chunk = Array(buffer.prefix(n))
+                    tap?.append(chunk)
+                    continuation.yield(chunk)
                     continue
                 }
                 if n < 0 && (Glibc.errno == EAGAIN || Glibc.errno == EINTR) { return true }

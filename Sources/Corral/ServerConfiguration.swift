@@ -45,6 +45,10 @@ public struct ServerConfiguration: Sendable {
     public var standardInput: Stream = .inherit
     public var standardOutput: Stream = .inherit
     public var standardError: Stream = .inherit
+    /// Backoff, circuit breaker and instance cap across invocations (state in `StateStore`); nil turns them off.
+    public var guardrails: GuardrailPolicy? = GuardrailPolicy()
+    /// Told about things worth a warning that are not errors (a reset corrupt state file). Default: ignored.
+    public var warningHandler: @Sendable (String) -> Void = { _ in }
     /// Sent to the server's main process when this process dies (the rest of its scope is cleaned by `corral gc`).
     public var parentDeathSignal: Int32? = SIGKILL
 

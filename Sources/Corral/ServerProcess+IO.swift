@@ -1,3 +1,5 @@
+internal import Glibc
+
 extension ServerProcess {
     /// The server's stdout as byte chunks until it closes (needs `standardOutput = .pipe`). Consume it once.
     public func standardOutputBytes() throws(CorralError) -> AsyncStream<[UInt8]> {
@@ -8,7 +10,24 @@ extension ServerProcess {
     /// The server's stderr as byte chunks until it closes (needs `standardError = .pipe`). Consume it once.
     public func standardErrorBytes() throws(CorralError) -> AsyncStream<[UInt8]> {
         guard let fd = standardError else { throw Self.notAPipe("standardError") }
-        return Reactor.shared.readStream(fd)
+        return Reactor.shared.readStream(fd, tap: standardErrorTail)
+    }
+
+    /// Copies the server's stderr (a pipe) to `fd` as it comes, keeping its tail for guardrail reports: what
+    /// `corral run` does with its own stderr. Writes happen on a task, never on the reactor thread.
+    public func relayStandardError(to fd: Int32) throws(CorralError) {
+        let stream = try standardErrorBytes()
+        setRelay(Task.detached {
+            for await chunk in stream {
+                var rest = chunk[...]
+                while !rest.isEmpty {
+                    let n = rest.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 { break }
+                    rest = rest.dropFirst(n)
+                }
+            }
+        })
     }
 
     /// Writes to the server's stdin (needs `standardInput = .pipe`). Suspends while the pipe is full; safe to call

@@ -20,8 +20,14 @@ public final class ServerProcess: Sendable {
     /// Our end of the server's stderr, when it was configured as `.pipe`.
     public let standardError: Int32?
 
+    /// The last lines the server wrote to stderr, when stderr is a pipe that is read (`standardErrorBytes()` or
+    /// `relayStandardError(to:)`).
+    public let standardErrorTail = TailBuffer()
+
     let cgroup: Cgroup
     private let bus: SystemdBus
+    private let guardrails: (store: StateStore, policy: GuardrailPolicy)?
+    private let started = ContinuousClock.now
     private let pidfd: Int32
     private let state = Mutex(State())
 
@@ -29,11 +35,15 @@ public final class ServerProcess: Sendable {
         var termination: Termination?
         var waiters: [CheckedContinuation<Termination, Never>] = []
         var stopRequested = false
+        /// The main process has been reaped (the termination follows once the scope is gone).
+        var mainExited = false
         /// The last usage read while the cgroup existed: the cgroup vanishes with the scope, often before the exit
         /// is seen, and an OOM kill empties it at once.
         var lastUsage: Usage?
         var eventDescriptors: [Int32] = []
         var observers: [@Sendable (Usage) -> Void] = []
+        /// Copies stderr while it is relayed; the exit is recorded after it has drained.
+        var relay: Task<Void, Never>?
     }
 
     /// Starts a server as `configuration` says: a scope with its limits around a child that runs no code of its own
@@ -42,7 +52,9 @@ public final class ServerProcess: Sendable {
         try await Spawner(configuration).spawn()
     }
 
-    init(pid: Int32, unit: String, name: ServerName, cgroup: Cgroup, bus: SystemdBus, standardStreams: [Int32?]) {
+    init(pid: Int32, unit: String, name: ServerName, cgroup: Cgroup, bus: SystemdBus, standardStreams: [Int32?],
+         guardrails: (store: StateStore, policy: GuardrailPolicy)?) {
+        self.guardrails = guardrails
         self.pid = pid
         self.unit = unit
         self.name = name
@@ -65,6 +77,17 @@ public final class ServerProcess: Sendable {
             }
         }
         reactor.watch(pidfd, events: EPOLLIN.rawValue) { [self] _ in mainProcessExited() }
+        if let guardrails {
+            guardrails.store.recordInstance(InstanceRecord(unit: unit, name: name.rawValue, monitorPID: getpid(),
+                                                           mainPID: pid, startedAt: UnixTime.now))
+            // Staying up for the minimum uptime is success: forget past failures then, not only at the exit.
+            Task { [self] in
+                try? await Task.sleep(for: guardrails.policy.minimumUptime)
+                guard termination == nil, let record = try? guardrails.store.lock(name) else { return }
+                record.state.recordHealthy()
+                record.save()
+            }
+        }
     }
 
     /// Waits until the server has ended and its scope is gone.
@@ -105,11 +128,11 @@ public final class ServerProcess: Sendable {
     /// of the scope at once. Returns the termination (reason `.stopped` unless it had ended before).
     @discardableResult
     public func stop(grace: Duration = .seconds(2)) async -> Termination {
-        let already: Termination? = state.withLock { state in
-            if state.termination == nil { state.stopRequested = true }
-            return state.termination
+        let running = state.withLock { state in
+            if !state.mainExited { state.stopRequested = true }
+            return !state.mainExited
         }
-        if let already { return already }
+        guard running else { return await wait() }
         signal(SIGTERM)
         let killer = Task {
             try? await Task.sleep(for: grace)
@@ -121,6 +144,8 @@ public final class ServerProcess: Sendable {
     }
 
     // MARK: The end of a server
+
+    func setRelay(_ task: Task<Void, Never>) { state.withLock { $0.relay = task } }
 
     /// Reads usage now and remembers it, keeping the highest counters and peak seen.
     @discardableResult
@@ -148,6 +173,7 @@ public final class ServerProcess: Sendable {
         var status: Int32 = 0
         let reaped = waitpid(pid, &status, WNOHANG)
         guard reaped == pid else { return reaped == 0 }
+        state.withLock { $0.mainExited = true }
         readUsage()
         _ = cgroup.kill()
         let waitStatus: Termination.Status = status & 0x7F == 0
@@ -158,6 +184,7 @@ public final class ServerProcess: Sendable {
 
     private func finish(_ status: Termination.Status) async {
         try? await bus.stopUnit(unit)
+        let uptime = ContinuousClock.now - started
         // A server killed by a signal may have died with its whole scope in an OOM kill that emptied the cgroup
         // before its counters could be read. systemd notices OOM kills before empty cgroups and keeps such a failed
         // scope with Result=oom-kill: ask it, then clear the failed unit.
@@ -184,6 +211,15 @@ public final class ServerProcess: Sendable {
             close(fd)
         }
         cgroup.close()
+        if let guardrails {
+            guardrails.store.removeInstance(unit: unit)
+            await state.withLock({ $0.relay })?.value
+            if let record = try? guardrails.store.lock(name) {
+                record.state.recordExit(termination, uptime: uptime, stderr: standardErrorTail.lastLines(20),
+                                        now: UnixTime.now, policy: guardrails.policy, jitter: .random(in: -1...1))
+                record.save()
+            }
+        }
         for waiter in waiters { waiter.resume(returning: termination) }
     }
 }

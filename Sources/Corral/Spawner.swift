@@ -101,8 +101,33 @@ struct Spawner: Sendable {
                            stage: "cgroup.controllers")
     }
 
+    /// The guardrail state of all servers of this manager.
+    var store: StateStore { StateStore.forManager(bus.manager, warn: configuration.warningHandler) }
+
+    /// Applies the guardrails: refuses at once (no spawn, no scope) a start that backoff, the breaker or the instance
+    /// cap forbids; otherwise returns the server's locked record, to be released once the scope exists, so that
+    /// concurrent starts of one server decide one after another.
+    func admit() async throws(CorralError) -> LockedServerState? {
+        guard let policy = configuration.guardrails else { return nil }
+        let record = try store.lock(name)
+        let now = UnixTime.now
+        if let refusal = record.state.admit(now: now, policy: policy) {
+            throw GuardrailMessage.refused(name, refusal, record.state, now: now)
+        }
+        let live = try await bus.listUnits(matching: [name.unitPrefix + "*"])
+            .filter { ["active", "activating", "reloading"].contains($0.activeState) }.count
+        if live >= policy.maximumInstances {
+            throw GuardrailMessage.refused(name, Refusal(reason: .instanceCap, until: 0), record.state, now: now,
+                                           instances: live)
+        }
+        record.save()
+        return record
+    }
+
     /// Starts the server as a child held in its scope (monitor mode, and the library).
     func spawn() async throws(CorralError) -> ServerProcess {
+        let admission = try await admit()
+        defer { admission?.release() }
         let stdio = try StandardStreams(configuration)
         let image = ProcessImage(self, stdio: stdio.childEnds)
         let forked = await Reactor.shared.perform { image.forkGated() }
@@ -134,15 +159,19 @@ struct Spawner: Sendable {
             throw failure(at: stage, errno: -released)
         }
         return ServerProcess(pid: pid, unit: scope.unit, name: name, cgroup: scope.cgroup, bus: bus,
-                             standardStreams: stdio.parentEnds)
+                             standardStreams: stdio.parentEnds, guardrails: configuration.guardrails.map { (store, $0) })
     }
 
     /// Moves this very process into the scope, contains it and execs the server (`corral run --exec`, like
     /// `systemd-run --scope`). Returns only by throwing.
     func execInPlace() async throws(CorralError) -> Never {
+        let admission = try await admit()
         let image = ProcessImage(self, stdio: [-1, -1, -1])
         let scope = try await createScope(holding: getpid())
         scope.cgroup.close()
+        store.recordInstance(InstanceRecord(unit: scope.unit, name: name.rawValue, monitorPID: 0, mainPID: getpid(),
+                                            startedAt: UnixTime.now))
+        admission?.release()
         var stage = CS_STAGE_NONE
         let error = image.exec(&stage)
         throw failure(at: stage, errno: -error)

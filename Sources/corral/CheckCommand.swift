@@ -53,6 +53,7 @@ enum CheckCommand {
             command = parsed
             options.server.executable = executable
             options.server.arguments = Array(parsed.dropFirst())
+            options.server.guardrails = nil  // a deliberate preflight neither counts as a failure nor is refused
             options.server.standardInput = .pipe
             options.server.standardOutput = .pipe
             options.server.standardError = .pipe

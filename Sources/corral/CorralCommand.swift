@@ -14,6 +14,7 @@ enum CorralCommand {
         COMMANDS
             run          start an MCP server in its own systemd scope, with limits and a seccomp filter
             check        preflight: start a server in its scope, perform the MCP handshake, report, stop it
+            reset        forget a server's failures and close its circuit breaker
             completions  print a shell completion script (bash, zsh or fish)
             help         show the manual of a command
             version      print corral's version
@@ -31,6 +32,7 @@ enum CorralCommand {
         switch command {
         case "run": return await RunCommand.main(rest, signals: signals)
         case "check": return await CheckCommand.main(rest)
+        case "reset": return ResetCommand.main(rest)
         case "completions": return Completions.main(rest)
         case "help", "-h", "--help": return help(rest.first)
         case "version", "--version": Console.output("corral \(version)\n"); return 0
@@ -42,7 +44,7 @@ enum CorralCommand {
 
     /// Every command's interface, for help and completions.
     static var commands: [CommandSummary] {
-        [RunCommand.spec.summary, CheckCommand.spec.summary]
+        [RunCommand.spec.summary, CheckCommand.spec.summary, ResetCommand.spec.summary]
     }
 
     static func help(_ name: String?) -> Int32 {

@@ -26,11 +26,19 @@ enum RunCommand {
             kills the whole tree at once); when the server's main process exits, everything left in its scope
             (grandchildren, setsid and double-forked daemons) is killed and the scope is stopped, and corral exits
             with the server's status. An OOM kill or a hit tasks limit is reported on stderr, with the server's name.
+            The server's stderr passes through corral, which keeps its last lines.
+
+            Guardrails bound a caller that retries a failing server forever: after fast failures (an exit sooner
+            than --min-uptime) further starts of the same --name are refused at once, without starting anything,
+            for a growing delay; after --breaker-threshold of them the circuit breaker stays open for
+            --breaker-open, then lets one probe through. A refusal exits 75 with one message naming the server,
+            its failures, its last stderr lines and when it may start again. State lives in /run/corral (root)
+            or $XDG_RUNTIME_DIR/corral.
 
             Root uses the system manager, everyone else their own user manager (found without XDG_RUNTIME_DIR or
             DBUS_SESSION_BUS_ADDRESS, which MCP clients do not pass on).
             """,
-        options: ServerOptions.options() + [
+        options: ServerOptions.options() + GuardrailOptions.options() + [
             Option(["--exec"], help: """
                 Do not stay resident: corral moves itself into the scope, applies the seccomp filter and execs the
                 server, like systemd-run --scope. Nothing then kills leftovers when the server exits, and OOM kills
@@ -47,6 +55,7 @@ enum RunCommand {
                 127  the command was not found          126  the command could not be executed
                 64   invalid options or limits          69   systemd, cgroup v2 or a controller is unavailable
                 71   systemd refused the scope, or a system call failed
+                75   refused by a guardrail (backoff, circuit breaker, instance cap): nothing was started
 
             EXAMPLES
                 corral run -- uvx mcp-server-time
@@ -70,6 +79,9 @@ enum RunCommand {
             }
             options.server.executable = executable
             options.server.arguments = Array(command.dropFirst())
+            options.server.warningHandler = { Console.warning($0) }
+            // stderr passes through corral, which keeps its last lines for the guardrail reports.
+            options.server.standardError = .pipe
             let name = try options.server.serverName()
             if options.server.seccomp == nil {
                 Console.warning("server '\(name)' runs without a seccomp filter (--seccomp none)")
@@ -77,6 +89,7 @@ enum RunCommand {
             if options.exec { try await ServerProcess.exec(options.server) }
             let server = try await ServerProcess.spawn(options.server)
             signals?.forward(to: server)
+            try server.relayStandardError(to: 2)
             if options.verbose { Console.error("server '\(name)' started as \(server.unit), PID \(server.pid)") }
             let termination = await server.wait()
             report(termination, of: server, limits: options.server.limits)

@@ -46,10 +46,10 @@ struct RunSeccompTests {
          "syscalls": [{"names": ["uname"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}
         """#.write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
-        let denied = try Guest.corral(["run", "--seccomp", file.path, "--", "uname", "-s"])
+        let denied = try Guest.corral(["run", "--name", Guest.uniqueName("denied"), "--seccomp", file.path, "--", "uname", "-s"])
         #expect(denied.status != 0, "\(denied)")
         #expect(denied.stderr.contains("Permission denied"), "\(denied)")
-        let allowed = try Guest.corral(["run", "--", "uname", "-s"])
+        let allowed = try Guest.corral(["run", "--name", Guest.uniqueName("allowed"), "--", "uname", "-s"])
         #expect(allowed.stdout == "Linux\n", "\(allowed)")
     }
 

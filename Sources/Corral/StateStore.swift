@@ -1,0 +1,122 @@
+internal import Glibc
+
+/// Where per-server guardrail state lives: /run/corral for the system manager, $XDG_RUNTIME_DIR/corral (or
+/// /run/user/UID/corral) for a user's. One small file per server, guarded by flock(2), so that concurrent invocations
+/// take their decisions one after another. Runtime directories: state does not outlive a reboot.
+public struct StateStore: Sendable {
+    public let directory: String
+    /// Told when a corrupt or truncated record was reset.
+    let warn: @Sendable (String) -> Void
+
+    public init(directory: String, warn: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.directory = directory
+        self.warn = warn
+    }
+
+    /// The store for a manager: system state for root, the user's own otherwise.
+    public static func forManager(_ manager: SystemdBus.Manager, warn: @escaping @Sendable (String) -> Void = { _ in }) -> StateStore {
+        if manager == .system { return StateStore(directory: "/run/corral", warn: warn) }
+        let runtime = getenv("XDG_RUNTIME_DIR").map { String(cString: $0) }.flatMap { $0.hasPrefix("/") ? $0 : nil }
+        return StateStore(directory: (runtime ?? "/run/user/\(getuid())") + "/corral", warn: warn)
+    }
+
+    func path(_ name: ServerName) -> String { directory + "/" + name.escaped + ".state" }
+
+    /// Locks the server's record (creating it), for a decision that must not race another invocation's.
+    public func lock(_ name: ServerName) throws(CorralError) -> LockedServerState {
+        guard mkdir(directory, geteuid() == 0 ? 0o755 : 0o700) == 0 || Glibc.errno == EEXIST else {
+            throw failure("create \(directory)", Glibc.errno)
+        }
+        let file = path(name)
+        let fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        guard fd >= 0 else { throw failure("open \(file)", Glibc.errno) }
+        while flock(fd, LOCK_EX) < 0 {
+            guard Glibc.errno == EINTR else {
+                let error = Glibc.errno
+                close(fd)
+                throw failure("lock \(file)", error)
+            }
+        }
+        let text = Self.read(fd)
+        var state = ServerState()
+        if !text.isEmpty {
+            if let stored = ServerState(text: text) {
+                state = stored
+            } else {
+                warn("the guardrail state of server '\(name)' in \(file) was unreadable and has been reset")
+            }
+        }
+        return LockedServerState(fd: fd, state: state)
+    }
+
+    /// The server's record without locking (for listings); nil when there is none or it is unreadable.
+    public func read(_ name: ServerName) -> ServerState? {
+        let fd = open(path(name), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return ServerState(text: Self.read(fd))
+    }
+
+    /// Forgets a server's failures and closes its breaker (`corral reset`). Returns whether there was a record.
+    @discardableResult
+    public func reset(_ name: ServerName) throws(CorralError) -> Bool {
+        guard unlink(path(name)) == 0 else {
+            if Glibc.errno == ENOENT { return false }
+            throw failure("remove \(path(name))", Glibc.errno)
+        }
+        return true
+    }
+
+    /// The servers that have a record.
+    public func names() -> [ServerName] {
+        guard let dir = opendir(directory) else { return [] }
+        defer { closedir(dir) }
+        var names: [ServerName] = []
+        while let entry = readdir(dir) {
+            let file = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard file.hasSuffix(".state"),
+                  let raw = ServerName.unescape(file.dropLast(".state".count)[...]),
+                  let name = try? ServerName(raw) else { continue }
+            names.append(name)
+        }
+        return names.sorted { $0.rawValue < $1.rawValue }
+    }
+
+    private func failure(_ what: String, _ error: Int32) -> CorralError {
+        CorralError(.system, "cannot \(what) for guardrail state: \(errnoText(error))", stage: "state", errno: error)
+    }
+
+    /// Reads at most 64 KiB: a record is a few hundred bytes, anything bigger is corrupt anyway.
+    static func read(_ fd: Int32) -> String {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        return n > 0 ? String(decoding: buffer.prefix(n), as: UTF8.self) : ""
+    }
+}
+
+/// One server's record, locked until `release()` (or until this value is released).
+public final class LockedServerState {
+    public var state: ServerState
+    private var fd: Int32
+
+    init(fd: Int32, state: ServerState) {
+        self.fd = fd
+        self.state = state
+    }
+
+    deinit { release() }
+
+    /// Writes the record back (in place: the lock belongs to this file).
+    public func save() {
+        guard fd >= 0 else { return }
+        let bytes = Array(state.text.utf8)
+        let written = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        if written == bytes.count { _ = ftruncate(fd, off_t(bytes.count)) }
+    }
+
+    /// Unlocks the record.
+    public func release() {
+        if fd >= 0 { close(fd) }
+        fd = -1
+    }
+}

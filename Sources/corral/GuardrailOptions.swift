@@ -1,0 +1,46 @@
+import Corral
+
+/// The options of `run` that tune the guardrails across invocations.
+enum GuardrailOptions {
+    static func options<T: ServerCommandOptions>() -> [Option<T>] {
+        [
+            Option(["--min-uptime"], value: "TIME", help: """
+                An exit (non-zero or by a signal) sooner than this after starting is a fast failure; staying up
+                this long clears the server's failures. Default: 10s.
+                """) { options, value throws(CorralError) in
+                    options.server.guardrails?.minimumUptime = .microseconds(try Limits.timeSpan(value, field: "--min-uptime"))
+                },
+            Option(["--backoff-max"], value: "TIME", help: """
+                After consecutive fast failures further starts are refused for 1s, 2s, 4s, ... (+-20 % jitter),
+                at most this long. Default: 5min.
+                """) { options, value throws(CorralError) in
+                    options.server.guardrails?.backoffMaximum = .microseconds(try Limits.timeSpan(value, field: "--backoff-max"))
+                },
+            Option(["--breaker-threshold"], value: "N", help: """
+                Consecutive fast failures that open the server's circuit breaker. Default: 5.
+                """) { options, value throws(CorralError) in
+                    guard let number = Int(value), (1...1000).contains(number) else {
+                        throw .invalidValue("--breaker-threshold", value, "expected a number from 1 to 1000")
+                    }
+                    options.server.guardrails?.breakerThreshold = number
+                },
+            Option(["--breaker-open"], value: "TIME", help: """
+                How long an open breaker refuses every start before one probe is let through. Default: 10min.
+                `corral reset NAME` closes it by hand.
+                """) { options, value throws(CorralError) in
+                    options.server.guardrails?.breakerOpen = .microseconds(try Limits.timeSpan(value, field: "--breaker-open"))
+                },
+            Option(["--max-instances"], value: "N", help: """
+                Instances of this server name that may run at once; further starts are refused. Default: 16.
+                """) { options, value throws(CorralError) in
+                    guard let number = Int(value), (1...100_000).contains(number) else {
+                        throw .invalidValue("--max-instances", value, "expected a number from 1 to 100000")
+                    }
+                    options.server.guardrails?.maximumInstances = number
+                },
+            Option(["--no-guardrails"], help: """
+                No backoff, breaker or instance cap for this start, and its outcome is not recorded.
+                """) { options, _ in options.server.guardrails = nil },
+        ]
+    }
+}
