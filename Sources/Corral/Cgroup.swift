@@ -109,3 +109,8 @@ extension StringProtocol {
         String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
     }
 }
+
+/// The contents of a small text file with surrounding whitespace trimmed, or nil if it cannot be read.
+package func readTrimmedFile(_ path: String) -> String? {
+    Cgroup.readFile(AT_FDCWD, path)?.trimmingWhitespaceAndNewlines
+}

@@ -63,6 +63,7 @@ struct Spawner: Sendable {
     /// Creates the scope around `pid` and checks that its cgroup can enforce every limit asked for. On failure
     /// nothing is left: the scope is stopped again.
     func createScope(holding pid: Int32) async throws(CorralError) -> (unit: String, cgroup: Cgroup) {
+        try await ServerSlice.ensure(configuration.slice, bus: bus)
         var unit = name.newUnitName()
         do {
             try await bus.startTransientUnit(unit, properties: properties(holding: pid))

@@ -14,7 +14,11 @@ enum CorralCommand {
         COMMANDS
             run          start an MCP server in its own systemd scope, with limits and a seccomp filter
             check        preflight: start a server in its scope, perform the MCP handshake, report, stop it
+            ps           list running servers with their memory, tasks and guardrail state
+            stop         stop running servers by name or scope unit
+            gc           clean up stale scopes and instance records
             reset        forget a server's failures and close its circuit breaker
+            slice        show or set the limits of the slice that holds all servers
             completions  print a shell completion script (bash, zsh or fish)
             help         show the manual of a command
             version      print corral's version
@@ -33,6 +37,10 @@ enum CorralCommand {
         case "run": return await RunCommand.main(rest, signals: signals)
         case "check": return await CheckCommand.main(rest)
         case "reset": return ResetCommand.main(rest)
+        case "ps": return await PsCommand.main(rest)
+        case "stop": return await StopCommand.main(rest)
+        case "gc": return await GcCommand.main(rest)
+        case "slice": return await SliceCommand.main(rest)
         case "completions": return Completions.main(rest)
         case "help", "-h", "--help": return help(rest.first)
         case "version", "--version": Console.output("corral \(version)\n"); return 0
@@ -44,7 +52,8 @@ enum CorralCommand {
 
     /// Every command's interface, for help and completions.
     static var commands: [CommandSummary] {
-        [RunCommand.spec.summary, CheckCommand.spec.summary, ResetCommand.spec.summary]
+        [RunCommand.spec.summary, CheckCommand.spec.summary, ResetCommand.spec.summary, SliceCommand.spec.summary,
+         PsCommand.spec.summary, StopCommand.spec.summary, GcCommand.spec.summary]
     }
 
     static func help(_ name: String?) -> Int32 {

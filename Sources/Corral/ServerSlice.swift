@@ -1,0 +1,51 @@
+internal import Glibc
+
+/// The slice all servers share: its own limits bound the sum of every MCP server, however generous each server's.
+public enum ServerSlice {
+    /// Limits given to the slice when Corral creates it: half the memory, no swap, 4096 tasks.
+    public static var defaultLimits: Limits {
+        var limits = Limits()
+        limits.memoryMax = .permyriad(5000)
+        limits.memorySwapMax = .bytes(0)
+        limits.tasksMax = .count(4096)
+        return limits
+    }
+
+    /// The slice's cgroup directory below /sys/fs/cgroup ("a-b.slice" nests in "a.slice"; a user's slices live in
+    /// their manager's user@UID.service).
+    public static func cgroupPath(_ slice: String, manager: SystemdBus.Manager) -> String {
+        let stem = slice.dropLast(".slice".count)
+        var path = ""
+        var prefix = ""
+        for part in stem.split(separator: "-") {
+            prefix += prefix.isEmpty ? String(part) : "-" + part
+            path += "/" + prefix + ".slice"
+        }
+        if manager == .user {
+            let uid = getuid()
+            return "/user.slice/user-\(uid).slice/user@\(uid).service" + path
+        }
+        return path
+    }
+
+    /// Makes sure the slice exists before a scope is put in it, creating it with `defaultLimits` the first time.
+    /// An existing slice (or one with a unit file, which systemd starts with its own settings) is left as it is.
+    static func ensure(_ slice: String, bus: SystemdBus) async throws(CorralError) {
+        guard access(Cgroup.root + cgroupPath(slice, manager: bus.manager), F_OK) != 0 else { return }
+        do {
+            try await bus.startTransientUnit(slice, properties: [
+                UnitProperty("Description", .string("Corral: all MCP servers together")),
+                UnitProperty("MemoryAccounting", .bool(true)),
+                UnitProperty("TasksAccounting", .bool(true)),
+            ] + defaultLimits.unitProperties)
+        } catch where error.busErrorName == "org.freedesktop.systemd1.UnitExists" {
+            // Loaded from a unit file, or created by a concurrent start: fine either way.
+        }
+    }
+
+    /// Sets the slice's limits persistently, like `systemctl set-property`.
+    public static func setLimits(_ limits: Limits, of slice: String, bus: SystemdBus) async throws(CorralError) {
+        try await ensure(slice, bus: bus)
+        try await bus.setUnitProperties(slice, runtime: false, limits.unitProperties)
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+import Testing
+
+/// The incident Corral exists for, replayed for two minutes: retries of failing servers must not add up.
+@Suite(.guestOnly)
+struct IncidentReplayTests {
+    @Test func aRetryStormSpawnsAlmostNothingAndLeavesNothing() throws {
+        let script = Guest.checkout.appendingPathComponent("Scripts/incident-replay").path
+        let outcome = try Guest.run(script, ["120", "9", "4"], environment: ProcessInfo.processInfo.environment
+            .merging(["CORRAL_BIN": Guest.corral]) { $1 }, timeout: 600)
+        print(outcome.stdout)
+        #expect(outcome.status == 0, "\(outcome)")
+        var figures: [String: Double] = [:]
+        for pair in outcome.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            if parts.count == 2, let value = Double(parts[1]) { figures[String(parts[0])] = value }
+        }
+        let attempts = try #require(figures["attempts"])
+        let spawns = try #require(figures["spawns"])
+        #expect(attempts >= 500, "the agents should have retried hundreds of times: \(outcome.stdout)")
+        #expect(spawns / attempts <= 0.01, "at most 1 % of attempts may spawn anything: \(outcome.stdout)")
+        #expect(figures["leftover_processes"] == 0, "\(outcome.stdout)")
+        #expect(figures["leftover_scopes"] == 0, "\(outcome.stdout)")
+        let growth = try #require(figures["peak_processes"]) - (try #require(figures["baseline_processes"]))
+        // Nine agents, each with one corral and one server tree (sh + sleep) at a time.
+        #expect(growth <= 9 * 4 * 3, "live processes must stay bounded: \(outcome.stdout)")
+        #expect(outcome.stdout.contains("sample_refusal=corral: refusing to start server"), "\(outcome.stdout)")
+    }
+}
