@@ -184,6 +184,11 @@ int cs_exec(const cs_spawn_spec *spec, cs_spawn_stage *stage);
 /// Kills a gated child that must never run, reaps it and closes the gate.
 void cs_spawn_abort(pid_t pid, int gate);
 
+// MARK: - Journal
+
+/// Sends one structured entry ("MESSAGE=...", "PRIORITY=4", "CORRAL_SERVER=...") to the journal.
+int cs_journal_send(const char *_Nonnull const *_Nonnull fields, size_t count);
+
 // MARK: - Small wrappers Swift cannot reach
 
 /// pipe2(fds, O_CLOEXEC).

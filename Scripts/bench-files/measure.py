@@ -135,9 +135,10 @@ def kib_to_mib(text):
 
 
 def monitor_rss(label, binary, wait):
-    """Starts `corral run -- sleep 30`, reads the monitor's /proc status after `wait` seconds, then stops it."""
+    """Starts `corral run --name UNIQUE -- sleep 30`, reads the monitor's /proc status after `wait` seconds, then stops it."""
     devnull = os.open("/dev/null", os.O_RDWR)
-    argv = [binary, "run", "--", "sleep", "30"]
+    # A name of its own: the guardrails count the SIGTERM that ends this run as a failed start of the server.
+    argv = [binary, "run", "--name", f"bench-rss-{label}-{os.getpid()}", "--", "sleep", "30"]
     proc = subprocess.Popen(argv, stdin=devnull, stdout=devnull, stderr=subprocess.PIPE)
     os.close(devnull)
     try:
@@ -206,8 +207,8 @@ def main():
 
     if not args.no_rss:
         rows = [monitor_rss(label, binary, args.rss_wait) for label, binary in builds]
-        print(f"Monitor resident size: `corral run -- sleep 30`, the corral process's /proc/PID/status "
-              f"read {args.rss_wait:g} s after start ({session}). MiB.")
+        print("Monitor resident size: `corral run --name bench-rss-... -- sleep 30`, the corral process's "
+              f"/proc/PID/status read {args.rss_wait:g} s after start ({session}). MiB.")
         print()
         print("| build | VmRSS | VmHWM | RssAnon | RssFile | Pss | threads |")
         print("|---|---:|---:|---:|---:|---:|---:|")

@@ -77,6 +77,9 @@ public struct Limits: Sendable, Equatable {
         return limits
     }
 
+    /// Parses a percentage such as `80%` into permyriad (at most 100%), or nil when it is not one.
+    public static func permyriad(_ text: String) -> UInt64? { SystemdSyntax.permyriad(text) }
+
     /// Parses a CPU quota such as `50%` or `200%` (two CPUs).
     public static func cpuQuota(_ text: String, field: String = "CPU quota") throws(CorralError) -> UInt64 {
         // systemd keeps a quota as a 32-bit permyriad; more than that many CPUs is a typo.

@@ -6,6 +6,7 @@ enum RunCommand {
         var server = ServerConfiguration(executable: "")
         var exec = false
         var verbose = false
+        var thresholds = ThresholdWatch()
     }
 
     static let spec = CommandSpec<Options>(
@@ -44,6 +45,18 @@ enum RunCommand {
                 server, like systemd-run --scope. Nothing then kills leftovers when the server exits, and OOM kills
                 are not reported; the scope ends when its last process does.
                 """) { options, _ in options.exec = true },
+            Option(["--warn-memory"], value: "SIZE|PERCENT", help: """
+                Warn once (on stderr and in the journal) when the server's memory crosses this: a size, or a
+                percentage of its MemoryMax. Default: 80%. off disables it.
+                """) { options, value throws(CorralError) in
+                    options.thresholds.memory = try .init(value, field: "--warn-memory", memory: true)
+                },
+            Option(["--warn-tasks"], value: "N|PERCENT", help: """
+                Warn once when the server's tasks cross this: a number, or a percentage of its TasksMax.
+                Default: 80%. off disables it.
+                """) { options, value throws(CorralError) in
+                    options.thresholds.tasks = try .init(value, field: "--warn-tasks", memory: false)
+                },
             Option(["-v", "--verbose"], help: "Say on stderr which scope the server was started in.") { options, _ in
                 options.verbose = true
             },
@@ -87,34 +100,25 @@ enum RunCommand {
                 Console.warning("server '\(name)' runs without a seccomp filter (--seccomp none)")
             }
             if options.exec { try await ServerProcess.exec(options.server) }
-            let server = try await ServerProcess.spawn(options.server)
+            let server: ServerProcess
+            do {
+                server = try await ServerProcess.spawn(options.server)
+            } catch where error.code == .refused {
+                Events.report(.refused, server: name.rawValue, priority: .warning, onStderr: true, error.message)
+                return error.exitCode
+            }
             signals?.forward(to: server)
             try server.relayStandardError(to: 2)
-            if options.verbose { Console.error("server '\(name)' started as \(server.unit), PID \(server.pid)") }
+            Events.report(.start, server: name.rawValue, unit: server.unit, onStderr: options.verbose,
+                          "server '\(name)' started as \(server.unit), PID \(server.pid)", fields: ["PID": "\(server.pid)"])
+            let watch = options.thresholds.watch(server)
             let termination = await server.wait()
-            report(termination, of: server, limits: options.server.limits)
+            watch.cancel()
+            Events.exit(termination, of: server)
             return termination.exitCode
         } catch {
             Console.error(error.message)
             return error.exitCode
-        }
-    }
-
-    /// Says on stderr what the operator must know: an OOM kill or a tasks limit, by name.
-    static func report(_ termination: Termination, of server: ServerProcess, limits: Limits) {
-        let usage = termination.usage
-        switch termination.reason {
-        case .oomKilled:
-            let limit = usage?.memoryMax.map(ByteCount.format) ?? "its memory limit"
-            let peak = usage?.memoryPeak.map { ", peak \(ByteCount.format($0))" } ?? ""
-            Console.error("server '\(server.name)' was OOM-killed: its scope \(server.unit) reached MemoryMax=\(limit)\(peak); \(usage?.oomKills ?? 1) process(es) killed, the rest of the tree with them. Raise --memory-max or find the leak.")
-        case .tasksLimit:
-            let limit = usage?.tasksMax.map(String.init) ?? "its limit"
-            Console.error("server '\(server.name)' hit its tasks limit (TasksMax=\(limit)): \(usage?.tasksLimitHits ?? 1) fork(s) refused, then it \(termination.description). Raise --tasks-max if it really needs more.")
-        case .exited, .stopped:
-            if case .signaled(31) = termination.status {
-                Console.error("server '\(server.name)' was killed by SIGSYS: a seccomp filter refused a syscall (with the default profile, one through a 32-bit or x32 ABI). See `journalctl -k | grep audit` for the syscall, or run with --seccomp none to confirm.")
-            }
         }
     }
 }

@@ -74,12 +74,14 @@ enum StopCommand {
                 return 1
             }
             let bus = try SystemdBus.shared(options.manager)
+            let store = StateStore.forManager(options.manager)
             var failure: CorralError?
+            let grace = options.grace
             await withTaskGroup(of: CorralError?.self) { group in
                 for instance in instances {
                     group.addTask {
                         do throws(CorralError) {
-                            try await stop(instance, bus: bus, grace: options.grace)
+                            try await stop(instance, bus: bus, store: store, grace: grace)
                             return nil
                         } catch {
                             return error
@@ -99,7 +101,7 @@ enum StopCommand {
     }
 
     /// SIGTERM, grace, then SIGKILL and StopUnit.
-    static func stop(_ instance: ServerInstance, bus: SystemdBus, grace: Duration) async throws(CorralError) {
+    static func stop(_ instance: ServerInstance, bus: SystemdBus, store: StateStore, grace: Duration) async throws(CorralError) {
         let unit = instance.unit!
         if instance.isRunning, grace > .zero {
             if !instance.signalMainProcess(SIGTERM) {
@@ -117,11 +119,14 @@ enum StopCommand {
         }
         if instance.activeState == "failed" { try? await bus.resetFailedUnit(unit) }
         // A monitor finishes on its own once the scope is gone; give it a moment so the caller sees it exit.
-        if let monitor = instance.monitorPID {
+        if let monitor = instance.monitorPID, !instance.stale {
             let deadline = ContinuousClock.now + .seconds(2)
             while ContinuousClock.now < deadline, kill(monitor, 0) == 0 {
                 try? await Task.sleep(for: .milliseconds(20))
             }
+        } else {
+            // No monitor (--exec) or a dead one: nobody else forgets the instance.
+            store.removeInstance(unit: unit)
         }
         let pid = instance.mainPID.map { ", PID \($0)" } ?? ""
         Console.error("stopped \(unit) (server '\(instance.name)'\(pid))")
