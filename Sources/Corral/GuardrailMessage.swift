@@ -11,6 +11,8 @@ enum GuardrailMessage {
             text += "\(failures)\(last); backing off \(when)."
         case .breakerOpen:
             text += "\(failures)\(last); its circuit breaker is open \(when), then one probe start is allowed."
+        case .probation:
+            text += "its first start is still on probation \(when)."
         case .probeRunning:
             text += "a probe start is running after repeated failures\(last); other starts wait \(when) for its outcome."
         case .instanceCap:

@@ -10,9 +10,11 @@ public struct GuardrailPolicy: Sendable, Equatable {
     /// Random spread of each delay, as a fraction (0.2 is +-20 %), so callers do not retry in lockstep.
     public var jitter: Double = 0.2
     /// Consecutive fast failures that open the circuit breaker.
-    public var breakerThreshold: Int = 5
+    public var breakerThreshold: Int = 3
     /// How long an open breaker refuses every start before it lets one probe through (half-open).
     public var breakerOpen: Duration = .seconds(600)
+    /// How long concurrent starts of a server never yet seen healthy wait for the first one's outcome.
+    public var probation: Duration = .seconds(2)
     /// Instances of one server name that may run at once.
     public var maximumInstances: Int = 16
 

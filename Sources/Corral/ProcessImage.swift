@@ -8,17 +8,18 @@ final class ProcessImage: @unchecked Sendable {
     private let argv: CStringArray
     private let envp: CStringArray
     private let program: UnsafeMutableBufferPointer<UInt8>?
-    private let stdio: [Int32]
+    /// What the child's 0, 1 and 2 become (-1: inherit); set before forking.
+    var stdio: [Int32]
     private let oomScoreAdjust: Int32?
     private let parentDeathSignal: Int32
 
-    init(_ spawner: Spawner, stdio: [Int32]) {
+    init(_ spawner: Spawner, filter: SeccompFilter?, stdio: [Int32]) {
         let configuration = spawner.configuration
         path = CStringArray([spawner.path])
         directory = configuration.workingDirectory.map { CStringArray([$0]) }
         argv = CStringArray([configuration.executable] + configuration.arguments)
         envp = CStringArray(spawner.environment)
-        program = spawner.filter.map { filter in
+        program = filter.map { filter in
             let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: filter.program.count)
             _ = buffer.initialize(from: filter.program)
             return buffer

@@ -1,6 +1,8 @@
 /// Why a start was refused, and until when.
 public struct Refusal: Sendable, Equatable {
     public enum Reason: String, Sendable, Equatable {
+        /// The first start of a server never seen healthy is still on probation: wait for its outcome.
+        case probation
         case backoff
         case breakerOpen = "circuit breaker open"
         case probeRunning = "a probe start is running"
@@ -27,7 +29,13 @@ extension ServerState {
             breakerUntil = now + policy.minimumUptime.seconds + 60
         case .closed:
             if now < nextStartAt { return Refusal(reason: .backoff, until: nextStartAt) }
+            if !proven && consecutiveFailures == 0 && now < probationUntil {
+                return Refusal(reason: .probation, until: probationUntil)
+            }
         }
+        // A server never seen healthy: its first start is watched for `probation` before others may join it, so
+        // that nine agents starting a broken server at once cost one spawn, not nine.
+        if !proven && starts == 0 { probationUntil = now + policy.probation.seconds }
         starts += 1
         return nil
     }
@@ -46,6 +54,7 @@ extension ServerState {
             return
         }
         consecutiveFailures += 1
+        probationUntil = 0
         lastStderr = Array(stderr.suffix(20))
         let delay = policy.backoff(afterFailures: consecutiveFailures).seconds * (1 + policy.jitter * max(-1, min(1, jitter)))
         nextStartAt = now + delay
@@ -57,6 +66,8 @@ extension ServerState {
 
     /// The server stayed up long enough: failures are forgotten and the breaker closes.
     public mutating func recordHealthy() {
+        proven = true
+        probationUntil = 0
         consecutiveFailures = 0
         nextStartAt = 0
         breaker = .closed

@@ -24,6 +24,10 @@ public struct ServerState: Sendable, Equatable {
     public var lastExitAt: Double = 0
     /// The last lines of the last failed run's stderr.
     public var lastStderr: [String] = []
+    /// Whether the server has ever stayed up for the minimum uptime (since the state was created).
+    public var proven = false
+    /// Unix time until which the first start of an unproven server is on probation: concurrent starts wait for it.
+    public var probationUntil: Double = 0
 
     public init() {}
 
@@ -32,7 +36,8 @@ public struct ServerState: Sendable, Equatable {
         var lines = [
             "version=1", "consecutive_failures=\(consecutiveFailures)", "starts=\(starts)",
             "next_start_at=\(nextStartAt)", "breaker=\(breaker.rawValue)", "breaker_until=\(breakerUntil)",
-            "last_exit=\(Self.escape(lastExit))", "last_exit_at=\(lastExitAt)",
+            "last_exit=\(Self.escape(lastExit))", "last_exit_at=\(lastExitAt)", "proven=\(proven ? 1 : 0)",
+            "probation_until=\(probationUntil)",
         ]
         lines += lastStderr.suffix(20).map { "stderr=" + Self.escape(String($0.prefix(300))) }
         return lines.joined(separator: "\n") + "\n"
@@ -58,6 +63,8 @@ public struct ServerState: Sendable, Equatable {
             case "last_exit": state.lastExit = Self.unescape(value)
             case "last_exit_at": guard let v = Double(value), v.isFinite else { return nil }; state.lastExitAt = v
             case "stderr": state.lastStderr.append(Self.unescape(value))
+            case "proven": guard value == "0" || value == "1" else { return nil }; state.proven = value == "1"
+            case "probation_until": guard let v = Double(value), v.isFinite else { return nil }; state.probationUntil = v
             default: return nil
             }
         }

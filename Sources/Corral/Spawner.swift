@@ -9,8 +9,7 @@ struct Spawner: Sendable {
     let name: ServerName
     let path: String
     let environment: [String]
-    let filter: SeccompFilter?
-    let bus: SystemdBus
+    let manager: SystemdBus.Manager
 
     /// Validates the configuration and resolves the command without starting anything.
     init(_ configuration: ServerConfiguration) throws(CorralError) {
@@ -35,16 +34,17 @@ struct Spawner: Sendable {
         guard Cgroup.isUnifiedHierarchy else {
             throw CorralError(.unsupportedHost, "\(Cgroup.root) is not a cgroup v2 (unified) hierarchy; Corral needs systemd on cgroup v2 (boot with systemd.unified_cgroup_hierarchy=1)", stage: "statfs")
         }
-        if let profile = configuration.seccomp {
-            let available = cs_seccomp_available()
-            guard available >= 0 else {
-                throw CorralError(.unsupportedHost, "this kernel does not support seccomp filters (\(errnoText(-available))); run with --seccomp none to start without one", stage: "seccomp", errno: -available)
-            }
-            filter = try SeccompFilter(profile)
-        } else {
-            filter = nil
+        manager = configuration.manager
+    }
+
+    /// The seccomp filter, compiled before anything is forked.
+    func compileFilter() throws(CorralError) -> SeccompFilter? {
+        guard let profile = configuration.seccomp else { return nil }
+        let available = cs_seccomp_available()
+        guard available >= 0 else {
+            throw CorralError(.unsupportedHost, "this kernel does not support seccomp filters (\(errnoText(-available))); run with --seccomp none to start without one", stage: "seccomp", errno: -available)
         }
-        bus = try SystemdBus.shared(configuration.manager)
+        return try SeccompFilter(profile)
     }
 
     /// The scope's properties: identity, placement, accounting, the limits, and the process it holds.
@@ -62,7 +62,7 @@ struct Spawner: Sendable {
 
     /// Creates the scope around `pid` and checks that its cgroup can enforce every limit asked for. On failure
     /// nothing is left: the scope is stopped again.
-    func createScope(holding pid: Int32) async throws(CorralError) -> (unit: String, cgroup: Cgroup) {
+    func createScope(holding pid: Int32, bus: SystemdBus) async throws(CorralError) -> (unit: String, cgroup: Cgroup) {
         try await ServerSlice.ensure(configuration.slice, bus: bus)
         var unit = name.newUnitName()
         do {
@@ -94,7 +94,7 @@ struct Spawner: Sendable {
     private func missingController(_ controller: String, in path: String) -> CorralError {
         let limit = ["memory": "memory limits", "pids": "the tasks limit", "cpu": "the CPU quota or weight",
                      "io": "the IO weight"][controller] ?? controller
-        let fix = bus.manager == .user
+        let fix = manager == .user
             ? "The \(controller) controller is not delegated to your user manager. Delegate it with a drop-in /etc/systemd/system/user@.service.d/delegate.conf containing [Service] Delegate=cpu cpuset io memory pids, then run `systemctl daemon-reload` and log in again; or drop the option that needs it."
             : "Is it disabled on the kernel command line (cgroup_disable=\(controller)) or missing from \(Cgroup.root)/cgroup.controllers?"
         return CorralError(.unsupportedHost,
@@ -103,34 +103,44 @@ struct Spawner: Sendable {
     }
 
     /// The guardrail state of all servers of this manager.
-    var store: StateStore { StateStore.forManager(bus.manager, warn: configuration.warningHandler) }
+    var store: StateStore { StateStore.forManager(manager, warn: configuration.warningHandler) }
 
     /// Applies the guardrails: refuses at once (no spawn, no scope) a start that backoff, the breaker or the instance
     /// cap forbids; otherwise returns the server's locked record, to be released once the scope exists, so that
     /// concurrent starts of one server decide one after another.
     func admit() async throws(CorralError) -> LockedServerState? {
         guard let policy = configuration.guardrails else { return nil }
-        let record = try store.lock(name)
-        let now = UnixTime.now
-        if let refusal = record.state.admit(now: now, policy: policy) {
-            throw GuardrailMessage.refused(name, refusal, record.state, now: now)
+        while true {
+            let record = try store.lock(name)
+            let now = UnixTime.now
+            if let refusal = record.state.admit(now: now, policy: policy) {
+                guard refusal.reason == .probation else {
+                    throw GuardrailMessage.refused(name, refusal, record.state, now: now)
+                }
+                // Another start of this unproven server is on probation: wait (briefly) for its outcome.
+                record.release()
+                try? await Task.sleep(for: .milliseconds(100))
+                continue
+            }
+            let live = try await SystemdBus.shared(manager).listUnits(matching: [name.unitPrefix + "*"])
+                .filter { ["active", "activating", "reloading"].contains($0.activeState) }.count
+            if live >= policy.maximumInstances {
+                throw GuardrailMessage.refused(name, Refusal(reason: .instanceCap, until: 0), record.state, now: now,
+                                               instances: live)
+            }
+            record.save()
+            return record
         }
-        let live = try await bus.listUnits(matching: [name.unitPrefix + "*"])
-            .filter { ["active", "activating", "reloading"].contains($0.activeState) }.count
-        if live >= policy.maximumInstances {
-            throw GuardrailMessage.refused(name, Refusal(reason: .instanceCap, until: 0), record.state, now: now,
-                                           instances: live)
-        }
-        record.save()
-        return record
     }
 
     /// Starts the server as a child held in its scope (monitor mode, and the library).
     func spawn() async throws(CorralError) -> ServerProcess {
         let admission = try await admit()
         defer { admission?.release() }
+        let bus = try SystemdBus.shared(manager)
+        let image = ProcessImage(self, filter: try compileFilter(), stdio: [-1, -1, -1])
         let stdio = try StandardStreams(configuration)
-        let image = ProcessImage(self, stdio: stdio.childEnds)
+        image.stdio = stdio.childEnds
         let forked = await Reactor.shared.perform { image.forkGated() }
         stdio.closeChildEnds()
         let (pid, gate): (Int32, Int32)
@@ -142,7 +152,7 @@ struct Spawner: Sendable {
         }
         let scope: (unit: String, cgroup: Cgroup)
         do {
-            scope = try await createScope(holding: pid)
+            scope = try await createScope(holding: pid, bus: bus)
         } catch {
             cs_spawn_abort(pid, gate)
             stdio.closeParentEnds()
@@ -167,8 +177,9 @@ struct Spawner: Sendable {
     /// `systemd-run --scope`). Returns only by throwing.
     func execInPlace() async throws(CorralError) -> Never {
         let admission = try await admit()
-        let image = ProcessImage(self, stdio: [-1, -1, -1])
-        let scope = try await createScope(holding: getpid())
+        let bus = try SystemdBus.shared(manager)
+        let image = ProcessImage(self, filter: try compileFilter(), stdio: [-1, -1, -1])
+        let scope = try await createScope(holding: getpid(), bus: bus)
         scope.cgroup.close()
         store.recordInstance(InstanceRecord(unit: scope.unit, name: name.rawValue, monitorPID: 0, mainPID: getpid(),
                                             startedAt: UnixTime.now))

@@ -17,7 +17,7 @@ enum GuardrailOptions {
                     options.server.guardrails?.backoffMaximum = .microseconds(try Limits.timeSpan(value, field: "--backoff-max"))
                 },
             Option(["--breaker-threshold"], value: "N", help: """
-                Consecutive fast failures that open the server's circuit breaker. Default: 5.
+                Consecutive fast failures that open the server's circuit breaker. Default: 3.
                 """) { options, value throws(CorralError) in
                     guard let number = Int(value), (1...1000).contains(number) else {
                         throw .invalidValue("--breaker-threshold", value, "expected a number from 1 to 1000")

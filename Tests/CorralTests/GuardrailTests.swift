@@ -32,7 +32,7 @@ struct GuardrailTests {
     @Test func theBreakerOpensAtTheThresholdThenLetsOneProbeThrough() {
         var state = ServerState()
         var now = 0.0
-        for _ in 1...5 {
+        for _ in 1...policy.breakerThreshold {
             #expect(state.admit(now: now, policy: policy) == nil)
             state.recordExit(failure, uptime: .seconds(1), stderr: [], now: now, policy: policy, jitter: 0)
             now = state.nextStartAt
@@ -45,6 +45,21 @@ struct GuardrailTests {
         #expect(state.admit(now: now + 1, policy: policy)?.reason == .probeRunning)
         state.recordExit(failure, uptime: .seconds(1), stderr: [], now: now + 1, policy: policy, jitter: 0)
         #expect(state.breaker == .open, "a failed probe opens the breaker again")
+    }
+
+    @Test func theFirstStartOfAnUnprovenServerIsOnProbation() {
+        var state = ServerState()
+        #expect(state.admit(now: 10, policy: policy) == nil)
+        #expect(state.admit(now: 11, policy: policy) == Refusal(reason: .probation, until: 12), "siblings wait")
+        #expect(state.admit(now: 12, policy: policy) == nil, "then go ahead together")
+        var proven = ServerState()
+        proven.recordHealthy()
+        #expect(proven.admit(now: 10, policy: policy) == nil)
+        #expect(proven.admit(now: 10.5, policy: policy) == nil, "a proven server has no probation")
+        var failed = ServerState()
+        #expect(failed.admit(now: 10, policy: policy) == nil)
+        failed.recordExit(failure, uptime: .milliseconds(300), stderr: [], now: 10.3, policy: policy, jitter: 0)
+        #expect(failed.admit(now: 10.5, policy: policy)?.reason == .backoff, "a failed probe turns waiters into refusals")
     }
 
     @Test func stayingUpClosesEverything() {
@@ -77,6 +92,8 @@ struct GuardrailTests {
         state.breakerUntil = 1234.5
         state.lastExit = "exited with status 1"
         state.lastStderr = ["line with \\ backslash", "multi\nline"]
+        state.proven = true
+        state.probationUntil = 99.5
         let parsed = try #require(ServerState(text: state.text))
         #expect(parsed == state)
         let text = state.text
