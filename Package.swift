@@ -24,6 +24,10 @@ let package = Package(
         // No Foundation: the launch path and the resident monitor stay small.
         .target(name: "Corral", dependencies: ["CSystemdShim"], swiftSettings: strictSwift),
         .executableTarget(name: "corral", dependencies: ["Corral"], swiftSettings: strictSwift),
+        .executableTarget(name: "gateway-example", dependencies: ["Corral"], path: "Examples/Gateway",
+                          swiftSettings: strictSwift),
+        .executableTarget(name: "spawn-bench", dependencies: ["Corral"], path: "Examples/SpawnBench",
+                          swiftSettings: strictSwift),
         .testTarget(name: "CorralTests", dependencies: ["Corral"], swiftSettings: strictSwift),
         // Runs inside the systemd guest (Scripts/guest); see Scripts/test.
         .testTarget(
