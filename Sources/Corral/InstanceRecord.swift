@@ -21,8 +21,15 @@ public struct InstanceRecord: Sendable, Equatable {
 
     /// Whether the monitor process still exists (always true for `--exec` instances, which have none).
     public var monitorAlive: Bool {
-        monitorPID == 0 || kill(monitorPID, 0) == 0 || Glibc.errno == EPERM
+        monitorPID == 0 || Self.exists(monitorPID)
     }
+
+    /// Whether the instance is still running: its monitor lives, or for `--exec`, its server does.
+    public var isRunning: Bool {
+        monitorPID == 0 ? Self.exists(mainPID) : Self.exists(monitorPID)
+    }
+
+    private static func exists(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || Glibc.errno == EPERM }
 
     var text: String {
         "unit=\(unit)\nname=\(name)\nmonitor=\(monitorPID)\nmain=\(mainPID)\nstarted=\(startedAt)\n"
@@ -61,6 +68,19 @@ extension StateStore {
     /// Forgets an instance once its scope is gone.
     public func removeInstance(unit: String) {
         unlink(instancesDirectory + "/" + unit)
+    }
+
+    /// The running instances of one server, from their records: no bus round trip on the launch path.
+    public func runningInstances(of name: ServerName) -> Int {
+        guard let dir = opendir(instancesDirectory) else { return 0 }
+        defer { closedir(dir) }
+        var count = 0
+        while let entry = readdir(dir) {
+            let file = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard file.hasPrefix(name.unitPrefix), file.hasSuffix(".scope"), instance(unit: file)?.isRunning == true else { continue }
+            count += 1
+        }
+        return count
     }
 
     /// The instance recorded for a unit, if any.

@@ -37,6 +37,8 @@ public final class ServerProcess: Sendable {
         var stopRequested = false
         /// The main process has been reaped (the termination follows once the scope is gone).
         var mainExited = false
+        /// Whether the scope's cgroup still existed when the main process had exited.
+        var scopeRemains = true
         /// The last usage read while the cgroup existed: the cgroup vanishes with the scope, often before the exit
         /// is seen, and an OOM kill empties it at once.
         var lastUsage: Usage?
@@ -173,9 +175,13 @@ public final class ServerProcess: Sendable {
         var status: Int32 = 0
         let reaped = waitpid(pid, &status, WNOHANG)
         guard reaped == pid else { return reaped == 0 }
-        state.withLock { $0.mainExited = true }
         readUsage()
-        _ = cgroup.kill()
+        // A cgroup that is already gone means systemd has stopped the scope itself: nothing left to stop.
+        let scopeRemains = cgroup.kill() || cgroup.read("cgroup.controllers") != nil
+        state.withLock {
+            $0.mainExited = true
+            $0.scopeRemains = scopeRemains
+        }
         let waitStatus: Termination.Status = status & 0x7F == 0
             ? .exited((status >> 8) & 0xFF) : .signaled(status & 0x7F)
         Task { await self.finish(waitStatus) }
@@ -183,7 +189,7 @@ public final class ServerProcess: Sendable {
     }
 
     private func finish(_ status: Termination.Status) async {
-        try? await bus.stopUnit(unit)
+        if state.withLock({ $0.scopeRemains }) { try? await bus.stopUnit(unit) }
         let uptime = ContinuousClock.now - started
         // A server killed by a signal may have died with its whole scope in an OOM kill that emptied the cgroup
         // before its counters could be read. systemd notices OOM kills before empty cgroups and keeps such a failed

@@ -122,8 +122,7 @@ struct Spawner: Sendable {
                 try? await Task.sleep(for: .milliseconds(100))
                 continue
             }
-            let live = try await SystemdBus.shared(manager).listUnits(matching: [name.unitPrefix + "*"])
-                .filter { ["active", "activating", "reloading"].contains($0.activeState) }.count
+            let live = store.runningInstances(of: name)
             if live >= policy.maximumInstances {
                 throw GuardrailMessage.refused(name, Refusal(reason: .instanceCap, until: 0), record.state, now: now,
                                                instances: live)
