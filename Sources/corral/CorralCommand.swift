@@ -18,7 +18,10 @@ enum CorralCommand {
             stop         stop running servers by name or scope unit
             gc           clean up stale scopes and instance records
             reset        forget a server's failures and close its circuit breaker
+            doctor       audit the host's own guardrails before a bad night
             slice        show or set the limits of the slice that holds all servers
+            wrap         rewrite an MCP client's configuration so each stdio server runs under corral run
+            unwrap       undo wrap: restore the servers' own commands
             completions  print a shell completion script (bash, zsh or fish)
             help         show the manual of a command
             version      print corral's version
@@ -37,10 +40,13 @@ enum CorralCommand {
         case "run": return await RunCommand.main(rest, signals: signals)
         case "check": return await CheckCommand.main(rest)
         case "reset": return ResetCommand.main(rest)
+        case "doctor": return await DoctorCommand.main(rest)
         case "ps": return await PsCommand.main(rest)
         case "stop": return await StopCommand.main(rest)
         case "gc": return await GcCommand.main(rest)
         case "slice": return await SliceCommand.main(rest)
+        case "wrap": return WrapCommand.main(rest)
+        case "unwrap": return UnwrapCommand.main(rest)
         case "completions": return Completions.main(rest)
         case "help", "-h", "--help": return help(rest.first)
         case "version", "--version": Console.output("corral \(version)\n"); return 0
@@ -52,8 +58,9 @@ enum CorralCommand {
 
     /// Every command's interface, for help and completions.
     static var commands: [CommandSummary] {
-        [RunCommand.spec.summary, CheckCommand.spec.summary, ResetCommand.spec.summary, SliceCommand.spec.summary,
-         PsCommand.spec.summary, StopCommand.spec.summary, GcCommand.spec.summary]
+        [RunCommand.spec.summary, CheckCommand.spec.summary, ResetCommand.spec.summary, DoctorCommand.spec.summary, SliceCommand.spec.summary,
+         PsCommand.spec.summary, StopCommand.spec.summary, GcCommand.spec.summary,
+         WrapCommand.spec.summary, UnwrapCommand.spec.summary]
     }
 
     static func help(_ name: String?) -> Int32 {
