@@ -20,7 +20,7 @@ enum CorralCommand {
             reset        forget a server's failures and close its circuit breaker
             doctor       audit the host's own guardrails before a bad night
             slice        show or set the limits of the slice that holds all servers
-            wrap         rewrite an MCP client's configuration so each stdio server runs under corral run
+            wrap         put the stdio servers of an MCP client's configuration under corral run
             unwrap       undo wrap: restore the servers' own commands
             completions  print a shell completion script (bash, zsh or fish)
             help         show the manual of a command
