@@ -43,7 +43,6 @@ public final class ServerProcess: Sendable {
         /// is seen, and an OOM kill empties it at once.
         var lastUsage: Usage?
         var eventDescriptors: [Int32] = []
-        var observers: [@Sendable (Usage) -> Void] = []
         /// Copies stderr while it is relayed; the exit is recorded after it has drained.
         var relay: Task<Void, Never>?
     }
@@ -74,7 +73,7 @@ public final class ServerProcess: Sendable {
             state.withLock { $0.eventDescriptors.append(fd) }
             reactor.watch(fd, events: EPOLLPRI.rawValue | EPOLLET.rawValue) { [self] _ in
                 let readable = Cgroup.readAll(fd) != nil
-                recordEvents()
+                readUsage()
                 return readable
             }
         }
@@ -111,12 +110,6 @@ public final class ServerProcess: Sendable {
     public func usage() -> Usage? {
         guard state.withLock({ $0.termination == nil }) else { return nil }
         return readUsage()
-    }
-
-    /// Calls `observer` on the reactor thread with fresh usage whenever the scope's memory or pids events change
-    /// (threshold warnings build on this). It must not block.
-    public func observeEvents(_ observer: @escaping @Sendable (Usage) -> Void) {
-        state.withLock { $0.observers.append(observer) }
     }
 
     /// Sends a signal to the server's main process (never to a reused PID: it goes through a pidfd).
@@ -165,11 +158,6 @@ public final class ServerProcess: Sendable {
         }
     }
 
-    private func recordEvents() {
-        guard let usage = readUsage() else { return }
-        for observer in state.withLock({ $0.observers }) { observer(usage) }
-    }
-
     /// On the reactor thread: reap, read the counters while the cgroup still exists, kill what is left.
     private func mainProcessExited() -> Bool {
         var status: Int32 = 0
@@ -209,7 +197,7 @@ public final class ServerProcess: Sendable {
             let termination = Termination(status: status, reason: reason, usage: usage)
             state.termination = termination
             close(pidfd)
-            defer { state.waiters.removeAll(); state.eventDescriptors.removeAll(); state.observers.removeAll() }
+            defer { state.waiters.removeAll(); state.eventDescriptors.removeAll() }
             return (termination, state.waiters, state.eventDescriptors)
         }
         for fd in descriptors {
