@@ -219,7 +219,9 @@ extension ServerInstance {
     fileprivate mutating func read(_ cgroup: Cgroup, boot: inout BootClock) {
         cgroupPath = cgroup.path
         usage = Usage(cgroup)
-        if mainPID == nil, let first = cgroup.read("cgroup.procs")?.split(separator: "\n").first.flatMap({ Int32($0) }) {
+        // A stale instance's main process may have died with its monitor (parent-death signal): show a live one.
+        let mainGone = stale && mainPID.map { kill($0, 0) != 0 && errno == ESRCH } == true
+        if mainPID == nil || mainGone, let first = cgroup.read("cgroup.procs")?.split(separator: "\n").first.flatMap({ Int32($0) }) {
             mainPID = first
         }
         if uptime == nil, let pid = mainPID { uptime = boot.age(of: pid) }
