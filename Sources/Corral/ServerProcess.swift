@@ -119,16 +119,24 @@ public final class ServerProcess: Sendable {
         }
     }
 
+    /// Passes a termination signal on as a stop that was asked for: the server's end then counts as `.stopped`, not
+    /// as a failure for the guardrails (signal 0 only records that: for a signal the server already got, like a
+    /// terminal's ^C). Returns false when the main process had already exited.
+    @discardableResult
+    public func requestStop(_ signal: Int32 = 15) -> Bool {
+        state.withLock { state in
+            guard !state.mainExited else { return false }
+            state.stopRequested = true
+            _ = cs_pidfd_send_signal(pidfd, signal)
+            return true
+        }
+    }
+
     /// Stops the server: SIGTERM to its main process, up to `grace` for it to exit, then SIGKILL to every process
     /// of the scope at once. Returns the termination (reason `.stopped` unless it had ended before).
     @discardableResult
     public func stop(grace: Duration = .seconds(2)) async -> Termination {
-        let running = state.withLock { state in
-            if !state.mainExited { state.stopRequested = true }
-            return !state.mainExited
-        }
-        guard running else { return await wait() }
-        signal(SIGTERM)
+        guard requestStop(SIGTERM) else { return await wait() }
         let killer = Task {
             try? await Task.sleep(for: grace)
             if self.termination == nil { _ = cgroup.kill() }

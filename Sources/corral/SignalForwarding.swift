@@ -2,7 +2,8 @@ internal import CSystemdShim
 internal import Glibc
 import Corral
 
-/// Passes SIGTERM, SIGINT and SIGHUP on to the server, as a gateway expects of the process it started.
+/// Passes SIGTERM, SIGINT and SIGHUP on to the server, as a gateway expects of the process it started. Such a stop
+/// was asked for: it never counts as a failure of the server.
 ///
 /// A signal the terminal generated (^C) already reached the server, which shares corral's process group, so it is
 /// not sent twice. A second termination signal means "now": every process of the scope is killed at once.
@@ -26,8 +27,9 @@ final class SignalForwarding: Sendable {
             received.value += 1
             if received.value > 1 {
                 Task { await server.stop(grace: .zero) }
-            } else if fromKernel == 0 {
-                server.signal(signal)
+            } else {
+                // From the kernel (a terminal's ^C): the server, in corral's process group, already has it.
+                server.requestStop(fromKernel == 0 ? signal : 0)
             }
             return server.termination == nil
         }

@@ -20,8 +20,8 @@ enum StopCommand {
             whatever is left and a stop of the scope. A server run by `corral run` ends its corral with it.
             Stale instances (see `corral ps`) are stopped too. Says on stderr what it stopped.
 
-            The guardrails see the stop as the server exiting on SIGTERM: a server stopped sooner than its
-            --min-uptime counts one fast failure.
+            A server with a live `corral run` monitor is stopped through it (SIGTERM to corral, which passes it
+            on), so the guardrails record the stop as asked for, never as a failure.
             """,
         options: [
             Option(["--system"], help: "The system manager's servers (the default for root).") { options, _ in options.manager = .system },
@@ -104,7 +104,9 @@ enum StopCommand {
     static func stop(_ instance: ServerInstance, bus: SystemdBus, store: StateStore, grace: Duration) async throws(CorralError) {
         let unit = instance.unit!
         if instance.isRunning, grace > .zero {
-            if !instance.signalMainProcess(SIGTERM) {
+            // Through the monitor when there is one, so that the stop is recorded as asked for.
+            let viaMonitor = instance.monitorPID.map { !instance.stale && kill($0, SIGTERM) == 0 } ?? false
+            if !viaMonitor && !instance.signalMainProcess(SIGTERM) {
                 try? await bus.killUnit(unit, who: "all", signal: SIGTERM)
             }
             let deadline = ContinuousClock.now + grace

@@ -62,6 +62,26 @@ struct GuardrailIntegrationTests {
         _ = try Guest.corral(["reset", name])
     }
 
+    @Test func aStopThatWasAskedForIsNoFailure() async throws {
+        let name = Guest.uniqueName("stopped")
+        for how in ["SIGTERM to corral", "corral stop"] {
+            let corral = try Guest.start(["run", "--name", name, "--", "sleep", "77004"])
+            #expect(await Guest.eventually { Guest.processes(containing: "sleep 77004").count == 1 }, "\(how)")
+            if how == "corral stop" {
+                let stopped = try Guest.corral(["stop", name])
+                #expect(stopped.status == 0, "\(stopped)")
+            } else {
+                corral.terminate()
+            }
+            corral.waitUntilExit()
+            #expect(corral.terminationStatus == 143, "\(how): \(corral.terminationStatus)")
+            // Stopped well within --min-uptime: still no backoff for the next start.
+            let again = try Guest.corral(["run", "--name", name, "--", "true"])
+            #expect(again.status == 0, "\(how) must not count as a failure: \(again)")
+        }
+        try await Guest.expectNothingLeft(name: name, marker: "sleep 77004")
+    }
+
     @Test func theInstanceCapRefusesExtraInstances() async throws {
         let name = Guest.uniqueName("capped")
         let first = try Guest.start(["run", "--name", name, "--max-instances", "1", "--", "sleep", "77003"])
