@@ -4,7 +4,7 @@ internal import Glibc
 /// `corral doctor`: would this host survive a runaway MCP server? Each finding has a severity, the evidence read,
 /// and the exact fix.
 enum DoctorCommand {
-    struct Options {
+    struct Options: ManagerCommandOptions {
         var manager = SystemdBus.Manager.automatic
         var gateway: String?
         var json = false
@@ -26,9 +26,7 @@ enum DoctorCommand {
               - swap, the machine's memory, systemd-oomd;
               - seccomp and no_new_privs; that the user manager is reachable.
             """,
-        options: [
-            Option(["--system"], help: "Audit for the system manager (the default for root).") { options, _ in options.manager = .system },
-            Option(["--user"], help: "Audit for the calling user's manager (the default for everyone else).") { options, _ in options.manager = .user },
+        options: ManagerOptions.options() + [
             Option(["--gateway"], value: "UNIT", help: """
                 The gateway's service unit. Default: the service that started corral, if it was started by one.
                 """) { options, value in options.gateway = value.contains(".") ? value : value + ".service" },

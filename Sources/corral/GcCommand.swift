@@ -3,7 +3,7 @@ internal import Glibc
 
 /// `corral gc`: cleans up what killed monitors and failed scopes left behind.
 enum GcCommand {
-    struct Options {
+    struct Options: ManagerCommandOptions {
         var manager = SystemdBus.Manager.automatic
         var dryRun = false
     }
@@ -23,9 +23,7 @@ enum GcCommand {
             state (failures, breaker) is kept: `corral reset NAME` forgets it. Prints one line per cleaned unit
             on stdout.
             """,
-        options: [
-            Option(["--system"], help: "The system manager's servers (the default for root).") { options, _ in options.manager = .system },
-            Option(["--user"], help: "The calling user's servers (the default for everyone else).") { options, _ in options.manager = .user },
+        options: ManagerOptions.options() + [
             Option(["-n", "--dry-run"], help: "Only print what would be cleaned up.") { options, _ in options.dryRun = true },
         ],
         takesCommand: false,

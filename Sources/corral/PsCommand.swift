@@ -2,7 +2,7 @@ import Corral
 
 /// `corral ps`: the running servers, what they use, and their guardrails.
 enum PsCommand {
-    struct Options {
+    struct Options: ManagerCommandOptions {
         var manager = SystemdBus.Manager.automatic
         var json = false
         var all = false
@@ -32,9 +32,7 @@ enum PsCommand {
             Servers that have no scope but are refused by a guardrail (open breaker, backoff) are listed too, with
             STATE inactive, so refused servers are visible. --all adds every other server that has guardrail state.
             """,
-        options: [
-            Option(["--system"], help: "The system manager's servers (the default for root).") { options, _ in options.manager = .system },
-            Option(["--user"], help: "The calling user's servers (the default for everyone else).") { options, _ in options.manager = .user },
+        options: ManagerOptions.options() + [
             Option(["--json"], help: """
                 Print a JSON array instead of the table: one object per line of the table, sizes in bytes,
                 times in seconds, null for what is unknown or unlimited.

@@ -2,7 +2,7 @@ import Corral
 
 /// `corral reset NAME...`: forget a server's failures and close its circuit breaker.
 enum ResetCommand {
-    struct Options {
+    struct Options: ManagerCommandOptions {
         var manager = SystemdBus.Manager.automatic
     }
 
@@ -15,9 +15,7 @@ enum ResetCommand {
             an open circuit breaker, so the next start goes ahead at once. Use it after fixing a server's
             configuration. Running instances are not touched.
             """,
-        options: [
-            Option(["--system"], help: "The system manager's servers (the default for root).") { options, _ in options.manager = .system },
-            Option(["--user"], help: "The calling user's servers (the default for everyone else).") { options, _ in options.manager = .user },
+        options: ManagerOptions.options() + [
         ],
         takesCommand: false,
         footer: """

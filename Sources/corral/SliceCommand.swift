@@ -2,7 +2,7 @@ import Corral
 
 /// `corral slice`: show or set the limits that bound all servers together.
 enum SliceCommand {
-    struct Options {
+    struct Options: ManagerCommandOptions {
         var manager = SystemdBus.Manager.automatic
         var slice = "corral.slice"
         var limits = Limits.unlimited
@@ -20,9 +20,7 @@ enum SliceCommand {
             the slice's limits and what it uses now; with options it sets them persistently, like
             `systemctl set-property` (a drop-in the manager keeps across reboots).
             """,
-        options: [
-            Option(["--system"], help: "The system manager's slice (the default for root).") { options, _ in options.manager = .system },
-            Option(["--user"], help: "The calling user's slice (the default for everyone else).") { options, _ in options.manager = .user },
+        options: ManagerOptions.options() + [
             Option(["--slice"], value: "SLICE", help: "The slice to show or change. Default: corral.slice.") { options, value in options.slice = value },
             Option(["--memory-max"], value: "SIZE", help: "MemoryMax of all servers together.") { options, value throws(CorralError) in
                 options.limits.memoryMax = try Limits.Memory(value, field: "--memory-max")

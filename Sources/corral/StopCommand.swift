@@ -3,7 +3,7 @@ internal import Glibc
 
 /// `corral stop NAME|UNIT...`: stops running servers from outside, the way their own corral would.
 enum StopCommand {
-    struct Options {
+    struct Options: ManagerCommandOptions {
         var manager = SystemdBus.Manager.automatic
         var grace: Duration = .seconds(2)
         var all = false
@@ -23,9 +23,7 @@ enum StopCommand {
             A server with a live `corral run` monitor is stopped through it (SIGTERM to corral, which passes it
             on), so the guardrails record the stop as asked for, never as a failure.
             """,
-        options: [
-            Option(["--system"], help: "The system manager's servers (the default for root).") { options, _ in options.manager = .system },
-            Option(["--user"], help: "The calling user's servers (the default for everyone else).") { options, _ in options.manager = .user },
+        options: ManagerOptions.options() + [
             Option(["--grace"], value: "TIME", help: """
                 How long the server has to exit after SIGTERM before everything left is killed. Default: 2s;
                 0 kills at once.
