@@ -12,7 +12,7 @@ enum GuardrailMessage {
         case .breakerOpen:
             text += "\(failures)\(last); its circuit breaker is open \(when), then one probe start is allowed."
         case .probation:
-            text += "its first start is still on probation \(when)."
+            text += "another start of it is still on probation \(when)."
         case .probeRunning:
             text += "a probe start is running after repeated failures\(last); other starts wait \(when) for its outcome."
         case .instanceCap:

@@ -13,8 +13,8 @@ public struct GuardrailPolicy: Sendable, Equatable {
     public var breakerThreshold: Int = 3
     /// How long an open breaker refuses every start before it lets one probe through (half-open).
     public var breakerOpen: Duration = .seconds(600)
-    /// How long concurrent starts of a server never yet seen healthy wait for the first one's outcome.
-    public var probation: Duration = .seconds(2)
+    /// How long, after a server not known to be healthy has started, other starts of it wait for its outcome.
+    public var probation: Duration = .seconds(3)
     /// Instances of one server name that may run at once.
     public var maximumInstances: Int = 16
 

@@ -29,16 +29,20 @@ extension ServerState {
             breakerUntil = now + policy.minimumUptime.seconds + 60
         case .closed:
             if now < nextStartAt { return Refusal(reason: .backoff, until: nextStartAt) }
-            if !proven && consecutiveFailures == 0 && now < probationUntil {
+            if isOnTrial && now < probationUntil {
                 return Refusal(reason: .probation, until: probationUntil)
             }
         }
-        // A server never seen healthy: its first start is watched for `probation` before others may join it, so
-        // that nine agents starting a broken server at once cost one spawn, not nine.
-        if !proven && starts == 0 { probationUntil = now + policy.probation.seconds }
+        // For a server not known to be healthy, the first start (and the first after each failure) is a probe:
+        // others wait out its probation, so nine agents retrying a broken server at once cost one spawn, not nine.
+        // Once a probe has survived its probation, starts go ahead freely until the next failure.
+        if isOnTrial && probationUntil == 0 { probationUntil = now + policy.probation.seconds }
         starts += 1
         return nil
     }
+
+    /// Never seen healthy, or failing since.
+    public var isOnTrial: Bool { !proven || consecutiveFailures > 0 }
 
     /// Records how a run ended. A fast failure (non-zero or by a signal, sooner than the minimum uptime) adds to
     /// the count, sets the backoff delay (with `jitter` in -1...1) and may open the breaker; anything else clears
@@ -47,7 +51,10 @@ extension ServerState {
                                     policy: GuardrailPolicy, jitter: Double) {
         lastExit = termination.description
         lastExitAt = now
-        if termination.reason == .stopped { return }
+        if termination.reason == .stopped {
+            probationUntil = 0  // the probe's outcome is unknown: the next start probes again
+            return
+        }
         let failed = termination.exitCode != 0 && uptime < policy.minimumUptime
         guard failed else {
             recordHealthy()

@@ -26,7 +26,7 @@ public struct ServerState: Sendable, Equatable {
     public var lastStderr: [String] = []
     /// Whether the server has ever stayed up for the minimum uptime (since the state was created).
     public var proven = false
-    /// Unix time until which the first start of an unproven server is on probation: concurrent starts wait for it.
+    /// Unix time until which the last start of a server on trial is on probation: concurrent starts wait for it.
     public var probationUntil: Double = 0
 
     public init() {}

@@ -108,11 +108,12 @@ struct Spawner: Sendable {
     /// Applies the guardrails: refuses at once (no spawn, no scope) a start that backoff, the breaker or the instance
     /// cap forbids; otherwise returns the server's locked record, to be released once the scope exists, so that
     /// concurrent starts of one server decide one after another.
-    func admit() async throws(CorralError) -> LockedServerState? {
+    func admit() async throws(CorralError) -> (record: LockedServerState, isProbe: Bool)? {
         guard let policy = configuration.guardrails else { return nil }
         while true {
             let record = try store.lock(name)
             let now = UnixTime.now
+            let probation = record.state.probationUntil
             if let refusal = record.state.admit(now: now, policy: policy) {
                 guard refusal.reason == .probation else {
                     throw GuardrailMessage.refused(name, refusal, record.state, now: now)
@@ -128,14 +129,14 @@ struct Spawner: Sendable {
                                                instances: live)
             }
             record.save()
-            return record
+            return (record, record.state.probationUntil != probation)
         }
     }
 
     /// Starts the server as a child held in its scope (monitor mode, and the library).
     func spawn() async throws(CorralError) -> ServerProcess {
         let admission = try await admit()
-        defer { admission?.release() }
+        defer { admission?.record.release() }
         let bus = try SystemdBus.shared(manager)
         let image = ProcessImage(self, filter: try compileFilter(), stdio: [-1, -1, -1])
         let stdio = try StandardStreams(configuration)
@@ -168,6 +169,12 @@ struct Spawner: Sendable {
             stdio.closeParentEnds()
             throw failure(at: stage, errno: -released)
         }
+        // The probation of a server on trial counts from its exec, not from its admission: under load a spawn
+        // can take longer than the probation itself.
+        if let admission, admission.isProbe, let policy = configuration.guardrails {
+            admission.record.state.probationUntil = UnixTime.now + policy.probation.seconds
+            admission.record.save()
+        }
         return ServerProcess(pid: pid, unit: scope.unit, name: name, cgroup: scope.cgroup, bus: bus,
                              standardStreams: stdio.parentEnds, guardrails: configuration.guardrails.map { (store, $0) })
     }
@@ -182,7 +189,7 @@ struct Spawner: Sendable {
         scope.cgroup.close()
         store.recordInstance(InstanceRecord(unit: scope.unit, name: name.rawValue, monitorPID: 0, mainPID: getpid(),
                                             startedAt: UnixTime.now))
-        admission?.release()
+        admission?.record.release()
         var stage = CS_STAGE_NONE
         let error = image.exec(&stage)
         throw failure(at: stage, errno: -error)

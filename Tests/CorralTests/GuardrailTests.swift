@@ -50,8 +50,9 @@ struct GuardrailTests {
     @Test func theFirstStartOfAnUnprovenServerIsOnProbation() {
         var state = ServerState()
         #expect(state.admit(now: 10, policy: policy) == nil)
-        #expect(state.admit(now: 11, policy: policy) == Refusal(reason: .probation, until: 12), "siblings wait")
-        #expect(state.admit(now: 12, policy: policy) == nil, "then go ahead together")
+        #expect(state.admit(now: 11, policy: policy) == Refusal(reason: .probation, until: 13), "siblings wait")
+        #expect(state.admit(now: 13, policy: policy) == nil, "a probe that survived its probation lets others go")
+        #expect(state.admit(now: 13.1, policy: policy) == nil, "all of them")
         var proven = ServerState()
         proven.recordHealthy()
         #expect(proven.admit(now: 10, policy: policy) == nil)
@@ -60,6 +61,8 @@ struct GuardrailTests {
         #expect(failed.admit(now: 10, policy: policy) == nil)
         failed.recordExit(failure, uptime: .milliseconds(300), stderr: [], now: 10.3, policy: policy, jitter: 0)
         #expect(failed.admit(now: 10.5, policy: policy)?.reason == .backoff, "a failed probe turns waiters into refusals")
+        #expect(failed.admit(now: 11.3, policy: policy) == nil, "after the backoff, one start")
+        #expect(failed.admit(now: 11.4, policy: policy)?.reason == .probation, "and only one, while it is failing")
     }
 
     @Test func stayingUpClosesEverything() {
