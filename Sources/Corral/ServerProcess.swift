@@ -185,8 +185,17 @@ public final class ServerProcess: Sendable {
     }
 
     private func finish(_ status: Termination.Status) async {
-        if state.withLock({ $0.scopeRemains }) { try? await bus.stopUnit(unit) }
         let uptime = ContinuousClock.now - started
+        // The guardrails learn the outcome first, before any bus round trip: other starts of this server may be
+        // waiting on it. stderr has drained by now (everything in the scope was killed).
+        await state.withLock({ $0.relay })?.value
+        if let guardrails, let record = try? guardrails.store.lock(name) {
+            let outcome = Termination(status: status, reason: termination(of: status).reason, usage: nil)
+            record.state.recordExit(outcome, uptime: uptime, stderr: standardErrorTail.lastLines(20),
+                                    now: UnixTime.now, policy: guardrails.policy, jitter: .random(in: -1...1))
+            record.save()
+        }
+        if state.withLock({ $0.scopeRemains }) { try? await bus.stopUnit(unit) }
         // A server killed by a signal may have died with its whole scope in an OOM kill that emptied the cgroup
         // before its counters could be read. systemd notices OOM kills before empty cgroups and keeps such a failed
         // scope with Result=oom-kill: ask it, then clear the failed unit.
@@ -197,12 +206,7 @@ public final class ServerProcess: Sendable {
             if let result, result != "success" { try? await bus.resetFailedUnit(unit) }
         }
         let (termination, waiters, descriptors) = state.withLock { state in
-            var usage = state.lastUsage
-            if systemdSaysOOM, usage != nil, usage!.oomKills == 0 { usage!.oomKills = 1 }
-            let reason: Termination.Reason =
-                systemdSaysOOM || (usage?.oomKills ?? 0) > 0 ? .oomKilled
-                : (usage?.tasksLimitHits ?? 0) > 0 ? .tasksLimit : state.stopRequested ? .stopped : .exited
-            let termination = Termination(status: status, reason: reason, usage: usage)
+            let termination = Self.termination(status, state: state, systemdSaysOOM: systemdSaysOOM)
             state.termination = termination
             close(pidfd)
             defer { state.waiters.removeAll(); state.eventDescriptors.removeAll() }
@@ -213,16 +217,24 @@ public final class ServerProcess: Sendable {
             close(fd)
         }
         cgroup.close()
-        if let guardrails {
-            guardrails.store.removeInstance(unit: unit)
-            await state.withLock({ $0.relay })?.value
-            if let record = try? guardrails.store.lock(name) {
-                record.state.recordExit(termination, uptime: uptime, stderr: standardErrorTail.lastLines(20),
-                                        now: UnixTime.now, policy: guardrails.policy, jitter: .random(in: -1...1))
-                record.save()
-            }
-        }
+        guardrails?.store.removeInstance(unit: unit)
         for waiter in waiters { waiter.resume(returning: termination) }
+    }
+
+    /// The termination as far as is known now.
+    private func termination(of status: Termination.Status) -> Termination {
+        state.withLock { Self.termination(status, state: $0, systemdSaysOOM: false) }
+    }
+
+    /// How the server ended: an OOM kill (seen in its counters or by systemd) or a hit tasks limit explain it
+    /// first, then a stop that was asked for.
+    private static func termination(_ status: Termination.Status, state: State, systemdSaysOOM: Bool) -> Termination {
+        var usage = state.lastUsage
+        if systemdSaysOOM, usage != nil, usage!.oomKills == 0 { usage!.oomKills = 1 }
+        let reason: Termination.Reason =
+            systemdSaysOOM || (usage?.oomKills ?? 0) > 0 ? .oomKilled
+            : (usage?.tasksLimitHits ?? 0) > 0 ? .tasksLimit : state.stopRequested ? .stopped : .exited
+        return Termination(status: status, reason: reason, usage: usage)
     }
 }
 
