@@ -1,11 +1,16 @@
 #!/usr/bin/python3
 """Runs inside the systemd guest (started by Scripts/bench through Scripts/guest): times launches of corral,
-systemd-run and /bin/true, interleaved round-robin, and reads the resident size of corral's monitor process.
+systemd-run and /bin/true, interleaved round-robin, and reads the resident size of corral's monitor process;
+optionally also N concurrent spawns through the library (spawn-bench) against N concurrent systemd-run, how long
+`corral ps` takes with many servers, and how long `corral check` takes on a real MCP server.
 Prints Markdown on stdout; progress and errors go to stderr. Exits non-zero when a command failed to run.
 
-usage: measure.py [--runs N] [--warmup N] [--rss-wait SECONDS] [--no-rss] LABEL=CORRAL_BINARY...
+usage: measure.py [--runs N] [--warmup N] [--rss-wait SECONDS] [--no-launch] [--no-rss]
+                  [--spawn-bench PATH --concurrency N,...] [--ps-counts N,...] [--check-server PATH]
+                  [--repeat N] [--host TEXT] LABEL=CORRAL_BINARY...
 """
 import argparse
+import json
 import os
 import platform
 import signal
@@ -167,12 +172,272 @@ def monitor_rss(label, binary, wait):
             kib_to_mib(pss), status.get("Threads", "?")]
 
 
+def median_min_max(values):
+    return statistics.median(values), min(values), max(values)
+
+
+def run_captured(argv, timeout=900):
+    """Runs argv to completion; returns (wall seconds, CompletedProcess). Timed from spawn to reaped exit."""
+    start = time.perf_counter_ns()
+    result = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+    return (time.perf_counter_ns() - start) / 1e9, result
+
+
+def concurrent_systemd_run(count, argv):
+    """Launches `count` copies of argv at once (all spawned, then all reaped): total wall ms and failures."""
+    devnull = os.open("/dev/null", os.O_RDWR)
+    actions = [(os.POSIX_SPAWN_DUP2, devnull, 0), (os.POSIX_SPAWN_DUP2, devnull, 1), (os.POSIX_SPAWN_DUP2, devnull, 2)]
+    start = time.perf_counter_ns()
+    pids = [os.posix_spawn(argv[0], argv, os.environ, file_actions=actions) for _ in range(count)]
+    failed = sum(1 for pid in pids if os.waitpid(pid, 0)[1] != 0)
+    elapsed = (time.perf_counter_ns() - start) / 1e6
+    os.close(devnull)
+    return elapsed, failed
+
+
+def library_spawns(spawn_bench, count, timeout):
+    """One `spawn-bench COUNT /bin/true`: wall ms of the whole process, its own total_ms, and its failures; None
+    when it did not finish within `timeout` seconds (after printing what it was doing to stderr, and killing it)."""
+    argv = [spawn_bench, str(count), "/bin/true"]
+    start = time.perf_counter_ns()
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        output, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        print(f"measure: `spawn-bench {count}` still running after {timeout} s; its state:", file=sys.stderr)
+        for task in sorted(os.listdir(f"/proc/{proc.pid}/task")):
+            try:
+                with open(f"/proc/{proc.pid}/task/{task}/wchan") as f:
+                    wchan = f.read()
+                with open(f"/proc/{proc.pid}/task/{task}/stat") as f:
+                    state = f.read().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                wchan, state = "?", "?"
+            print(f"measure:   thread {task}: state {state}, wchan {wchan}", file=sys.stderr)
+        for argv_diag in (["ps", "-o", "pid,stat,wchan:20,args", "--ppid", str(proc.pid)],
+                          ["systemctl", "list-units", "--no-legend", "--plain", "corral-spawn*"],
+                          ["systemctl", "list-jobs", "--no-legend"]):
+            diag = subprocess.run(argv_diag, capture_output=True, text=True).stdout.strip()
+            print(f"measure:   {' '.join(argv_diag)}:\n{diag or '(nothing)'}", file=sys.stderr)
+        proc.kill()
+        output, _ = proc.communicate()
+        print(f"measure:   its output: {output.strip()[-2000:] or '(nothing)'}", file=sys.stderr)
+        return None
+    wall = (time.perf_counter_ns() - start) / 1e6
+    fields = dict(part.split("=", 1) for part in output.split() if "=" in part)
+    if proc.returncode != 0 or "total_ms" not in fields:
+        raise Failure(f"`spawn-bench {count}` failed (status {proc.returncode}):\n" + output.strip()[-2000:])
+    return wall, float(fields["total_ms"]), int(fields.get("failed", "0"))
+
+
+def concurrency_table(spawn_bench, counts, repeat, session):
+    systemd_run = ["/usr/bin/systemd-run"] + (["--user"] if os.getuid() != 0 else []) + ["--scope", "-q", "/bin/true"]
+    samples = {}  # (count, label) -> [ms]; failures per (count, label)
+    failures = {}
+    # Untimed warm-up: the first start of spawn-bench reads its binary and libraries over 9p.
+    hung = {}
+    if library_spawns(spawn_bench, 2, 120) is None:
+        hung[2] = hung.get(2, 0) + 1  # the warm-up
+    concurrent_systemd_run(2, systemd_run)
+    for index in range(repeat):
+        for count in counts:
+            # Alternate which goes first, so that neither always runs right after the other's burst.
+            order = ["library", "systemd-run"] if index % 2 == 0 else ["systemd-run", "library"]
+            for which in order:
+                settle(60)
+                print(f"measure: concurrency round {index + 1}/{repeat}: {count} x {which}", file=sys.stderr)
+                if which == "library":
+                    outcome = library_spawns(spawn_bench, count, 120 + 3 * count)
+                    if outcome is None:
+                        hung[count] = hung.get(count, 0) + 1
+                        continue
+                    wall, inner, failed = outcome
+                    samples.setdefault((count, "wall"), []).append(wall)
+                    samples.setdefault((count, "inner"), []).append(inner)
+                    failures[(count, "wall")] = failures.get((count, "wall"), 0) + failed
+                    failures[(count, "inner")] = failures[(count, "wall")]
+                else:
+                    elapsed, failed = concurrent_systemd_run(count, systemd_run)
+                    samples.setdefault((count, "systemd-run"), []).append(elapsed)
+                    failures[(count, "systemd-run")] = failures.get((count, "systemd-run"), 0) + failed
+    print(f"Concurrent launches, {session}: N trivial servers (`/bin/true`) started at once and all waited for; "
+          f"{repeat} repetitions each, interleaved, after one untimed warm-up of each with N=2. `spawn-bench N` is ONE process starting N servers through the "
+          "Corral library (monitor mode, one bus connection): timed from spawn to exit (\"process\"), and as it "
+          "reports itself from its first spawn to its last exit (\"in-process\", without its own start-up). "
+          "`N x systemd-run` is N `systemd-run --scope -q /bin/true` processes launched at once, then all reaped.")
+    print()
+    print("| N | command | runs | median ms | min ms | max ms | failed | median / systemd-run | paired ratio |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    labels = {"wall": "`spawn-bench N` (process)", "inner": "`spawn-bench N` (in-process)",
+              "systemd-run": "`N x systemd-run --scope -q true`"}
+    for count in counts:
+        reference = samples[(count, "systemd-run")]
+        for kind in ("wall", "inner", "systemd-run"):
+            label = labels[kind].replace("N", str(count), 1)
+            values = samples.get((count, kind), [])
+            if not values:
+                print(f"| {count} | {label} | 0 | - | - | - | - | - | - |")
+                continue
+            median, low, high = median_min_max(values)
+            # Pairs only where both finished; a hung run leaves the library list shorter.
+            paired = statistics.median(v / r for v, r in zip(values, reference))
+            print(f"| {count} | {label} | {len(values)} | {median:.0f} | {low:.0f} | {high:.0f} "
+                  f"| {failures[(count, kind)]} | {median / statistics.median(reference):.2f}x | {paired:.2f}x |")
+    for count, times in sorted(hung.items()):
+        print()
+        print(f"**`spawn-bench {count}` hung {times} of {repeat} times** (killed after {120 + 3 * count} s, "
+              "not counted above; its threads' state is in the log on stderr).")
+    print()
+
+
+def count_units(pattern):
+    out = subprocess.run(["systemctl", "list-units", "--no-legend", "--plain", pattern], capture_output=True,
+                         text=True).stdout
+    return sum(1 for line in out.splitlines() if line.strip())
+
+
+def start_exec_servers(binary, first, last, started, prefix):
+    """Starts `corral run --exec --no-guardrails --name PREFIX-i -- sleep 600` for i in first..<last, a few in
+    flight at a time (a corral process that has exec'd into sleep is done starting)."""
+    devnull = os.open("/dev/null", os.O_RDWR)
+    for index in range(first, last):
+        while True:
+            pending = 0
+            for name, proc in started:
+                if proc.poll() is not None:
+                    raise Failure(f"`corral run --exec --name {name} -- sleep 600` exited early "
+                                  f"(status {proc.returncode})")
+                try:
+                    with open(f"/proc/{proc.pid}/comm") as f:
+                        pending += f.read().strip() != "sleep"
+                except OSError:
+                    pass
+            if pending < 6:
+                break
+            time.sleep(0.05)
+        name = f"{prefix}-{index}"
+        started.append((name, subprocess.Popen(
+            [binary, "run", "--exec", "--no-guardrails", "--name", name, "--", "sleep", "600"],
+            stdin=devnull, stdout=devnull, stderr=devnull)))
+    os.close(devnull)
+
+
+def ps_table(binary, counts, session):
+    help_check = subprocess.run([binary, "ps", "--help"], capture_output=True, text=True)
+    if help_check.returncode != 0 or "--json" not in help_check.stdout:
+        print(f"`corral ps` timing skipped: `corral ps --help` failed (status {help_check.returncode}) "
+              "or lacks --json in this build.")
+        print()
+        return
+    prefix = "psbench"
+    pattern = f"corral-{prefix}*"
+    started = []
+    rows = []
+    try:
+        for count in counts:
+            print(f"measure: starting servers up to {count} with `corral run --exec`", file=sys.stderr)
+            begin = time.monotonic()
+            start_exec_servers(binary, len(started), count, started, prefix)
+            deadline = time.monotonic() + 600
+            while (units := count_units(pattern)) < count:
+                if time.monotonic() > deadline:
+                    raise Failure(f"only {units} of {count} psbench scopes are up after 600 s")
+                time.sleep(0.5)
+            print(f"measure: {count} servers up after {time.monotonic() - begin:.0f} s; timing corral ps",
+                  file=sys.stderr)
+            settle(60)
+            times = {"version": [], "ps": [], "json": []}
+            listed = {"ps": set(), "json": set()}
+            for _ in range(5):
+                for kind, argv in (("version", [binary, "version"]), ("ps", [binary, "ps"]),
+                                   ("json", [binary, "ps", "--json"])):
+                    wall, result = run_captured(argv, timeout=300)
+                    if result.returncode != 0:
+                        raise Failure(f"`{' '.join(argv)}` failed (status {result.returncode}):\n{result.stderr}")
+                    times[kind].append(wall)
+                    if kind == "ps":
+                        listed["ps"].add(sum(1 for line in result.stdout.splitlines()[1:] if prefix in line))
+                    elif kind == "json":
+                        listed["json"].add(sum(1 for item in json.loads(result.stdout)
+                                               if str(item.get("name", "")).startswith(prefix)))
+            for kind, label in (("ps", "`corral ps`"), ("json", "`corral ps --json`"),
+                                ("version", "`corral version` (process start, for reference)")):
+                median, low, high = median_min_max(times[kind])
+                shown = "/".join(str(n) for n in sorted(listed[kind])) if kind in listed else "-"
+                rows.append(f"| {count} | {label} | {len(times[kind])} | {median:.3f} | {low:.3f} | {high:.3f} "
+                            f"| {shown} |")
+    finally:
+        print("measure: stopping the psbench servers", file=sys.stderr)
+        subprocess.run(["systemctl", "stop", pattern], capture_output=True)
+        for name, proc in started:
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    print(f"`corral ps` with many servers, {session}: servers started with `corral run --exec --no-guardrails "
+          "--name psbench-I -- sleep 600` (nothing resident but the sleeps), then each command run 5 times, "
+          "interleaved; wall time from spawn to exit, seconds. \"psbench rows\" is how many psbench servers the "
+          "output listed (every run).")
+    print()
+    print("| servers | command | runs | median s | min s | max s | psbench rows |")
+    print("|---:|---|---:|---:|---:|---:|---:|")
+    for row in rows:
+        print(row)
+    print()
+
+
+def check_table(binary, server, repeat, session):
+    argv = [binary, "check", "--json", "--timeout", "5min", "--", server]
+    rows, walls, firsts = [], [], []
+    for index in range(repeat):
+        settle(60)
+        print(f"measure: corral check {index + 1}/{repeat}", file=sys.stderr)
+        wall, result = run_captured(argv, timeout=600)
+        try:
+            report = json.loads(result.stdout)
+        except ValueError:
+            report = {}
+        if result.returncode != 0 or not report.get("ok"):
+            raise Failure(f"`{' '.join(argv)}` failed (status {result.returncode}):\n"
+                          + (result.stdout + result.stderr).strip()[-2000:])
+        first = report.get("firstResponseSeconds")
+        peak = report.get("memoryPeakBytes")
+        walls.append(wall)
+        if first is not None:
+            firsts.append(first)
+        rows.append(f"| {index + 1} | {wall:.2f} | {first if first is not None else '-'} "
+                    f"| {peak / 1048576 if peak else 0:.1f} | {report.get('tasksPeak', '-')} "
+                    f"| {len(report.get('tools', []))} |")
+    print(f"`corral check` on a real server, {session}: `corral check --json --timeout 5min -- "
+          f"{server}` (mcp-server-time from .venv, made by Scripts/setup), {repeat} runs; wall time from spawn to "
+          "exit, and the report's firstResponseSeconds (server start to its answer to `initialize`).")
+    print()
+    print("| run | wall s | firstResponseSeconds | memory peak MiB | tasks peak | tools |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for row in rows:
+        print(row)
+    print(f"| **median** | **{statistics.median(walls):.2f}** | "
+          + (f"**{statistics.median(firsts):.2f}**" if firsts else "-") + " | | | |")
+    print()
+
+
+def numbers(text):
+    return [int(n) for n in text.split(",") if n.strip()]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--rss-wait", type=float, default=1.0)
+    parser.add_argument("--no-launch", action="store_true")
     parser.add_argument("--no-rss", action="store_true")
+    parser.add_argument("--spawn-bench", help="spawn-bench binary: time N concurrent library spawns")
+    parser.add_argument("--concurrency", default="100,20", help="the Ns for --spawn-bench, comma-separated")
+    parser.add_argument("--ps-counts", default="", help="time corral ps with this many servers, comma-separated")
+    parser.add_argument("--check-server", help="time corral check on this MCP server command")
+    parser.add_argument("--repeat", type=int, default=3, help="repetitions of the concurrency and check runs")
     parser.add_argument("--host", default="", help="host description for the header line")
     parser.add_argument("builds", nargs="+", metavar="LABEL=CORRAL_BINARY")
     args = parser.parse_args()
@@ -196,14 +461,15 @@ def main():
     reference = commands[-2][0]
 
     settle(30)
-    print(f"measure: {args.warmup} warm-up + {args.runs} timed rounds of {len(commands)} commands ({session})",
-          file=sys.stderr)
-    samples = launch_table(commands, args.runs, args.warmup)
-    print(f"Launch wall time, {session}: spawn to reaped exit, {args.runs} runs each after {args.warmup} "
-          "warm-up runs, round-robin.")
-    print()
-    print_launch_table(commands, samples, reference)
-    print()
+    if not args.no_launch:
+        print(f"measure: {args.warmup} warm-up + {args.runs} timed rounds of {len(commands)} commands ({session})",
+              file=sys.stderr)
+        samples = launch_table(commands, args.runs, args.warmup)
+        print(f"Launch wall time, {session}: spawn to reaped exit, {args.runs} runs each after {args.warmup} "
+              "warm-up runs, round-robin.")
+        print()
+        print_launch_table(commands, samples, reference)
+        print()
 
     if not args.no_rss:
         rows = [monitor_rss(label, binary, args.rss_wait) for label, binary in builds]
@@ -215,6 +481,14 @@ def main():
         for row in rows:
             print("| " + " | ".join(row) + " |")
         print()
+
+    first_binary = builds[0][1]
+    if args.spawn_bench:
+        concurrency_table(args.spawn_bench, numbers(args.concurrency), args.repeat, session)
+    if args.ps_counts:
+        ps_table(first_binary, numbers(args.ps_counts), f"{session}, corral [{builds[0][0]}]")
+    if args.check_server:
+        check_table(first_binary, args.check_server, args.repeat, f"{session}, corral [{builds[0][0]}]")
 
 
 if __name__ == "__main__":
