@@ -13,7 +13,13 @@ package final class Reactor: Sendable {
 
     private let epoll: Int32
     private let wake: Int32
-    private let handlers = Mutex<[Int32: Handler]>([:])
+    /// One watch of a descriptor. The id tells registrations apart when a closed descriptor's number is reused.
+    private struct Registration {
+        let id: UInt64
+        let handler: Handler
+    }
+
+    private let handlers = Mutex<(next: UInt64, byDescriptor: [Int32: Registration])>((0, [:]))
     private let work = Mutex<[@Sendable () -> Void]>([])
     /// Bytes waiting to be written, per descriptor (see Reactor+IO).
     let writes = Mutex<[Int32: [Pending]]>([:])
@@ -35,23 +41,38 @@ package final class Reactor: Sendable {
 
     /// Watches `fd` for `events` (EPOLLIN, EPOLLOUT, EPOLLPRI) until the handler returns false or `unwatch` is called.
     package func watch(_ fd: Int32, events: UInt32, _ handler: @escaping Handler) {
-        handlers.withLock { $0[fd] = handler }
-        var event = epoll_event(events: events, data: epoll_data_t(fd: fd))
-        if epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event) < 0 {
-            // Not pollable (or already watched): report once so the caller's state machine moves on.
-            handlers.withLock { $0[fd] = nil }
-            _ = handler(EPOLLERR.rawValue)
+        // The map and epoll change together under the lock, so a late unwatch of an old registration can never
+        // remove a new one on a reused descriptor number.
+        let added = handlers.withLock { state -> Bool in
+            var event = epoll_event(events: events, data: epoll_data_t(fd: fd))
+            guard epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event) == 0 else { return false }
+            state.next += 1
+            state.byDescriptor[fd] = Registration(id: state.next, handler: handler)
+            return true
         }
+        // Not pollable: report once so the caller's state machine moves on.
+        if !added { _ = handler(EPOLLERR.rawValue) }
     }
 
     /// Stops watching `fd`. Call it before closing the descriptor.
     package func unwatch(_ fd: Int32) {
-        handlers.withLock { $0[fd] = nil }
-        epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nil)
+        handlers.withLock { state in
+            guard state.byDescriptor.removeValue(forKey: fd) != nil else { return }
+            epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nil)
+        }
+    }
+
+    /// Stops watching `fd` only if it is still the registration `id`.
+    private func unwatch(_ fd: Int32, registration id: UInt64) {
+        handlers.withLock { state in
+            guard state.byDescriptor[fd]?.id == id else { return }
+            state.byDescriptor[fd] = nil
+            epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nil)
+        }
     }
 
     /// Whether `fd` is being watched.
-    package func isWatched(_ fd: Int32) -> Bool { handlers.withLock { $0[fd] != nil } }
+    package func isWatched(_ fd: Int32) -> Bool { handlers.withLock { $0.byDescriptor[fd] != nil } }
 
     /// Runs `body` on the reactor thread and returns its result.
     package func perform<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
@@ -80,8 +101,8 @@ package final class Reactor: Sendable {
                     for item in work.withLock({ queue in defer { queue.removeAll() }; return queue }) { item() }
                     continue
                 }
-                guard let handler = handlers.withLock({ $0[fd] }) else { continue }
-                if !handler(event.events) { unwatch(fd) }
+                guard let registration = handlers.withLock({ $0.byDescriptor[fd] }) else { continue }
+                if !registration.handler(event.events) { unwatch(fd, registration: registration.id) }
             }
         }
     }

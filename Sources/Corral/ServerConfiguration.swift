@@ -25,6 +25,9 @@ public struct ServerConfiguration: Sendable {
         case null
         /// A descriptor of this process.
         case fileDescriptor(Int32)
+        /// A pipe that Corral copies to this descriptor as the server writes, keeping its last lines in
+        /// `standardErrorTail` (stderr only; what `corral run` does).
+        case relay(to: Int32)
     }
 
     /// A command name looked up on PATH, or a path.

@@ -13,10 +13,10 @@ extension ServerProcess {
         return Reactor.shared.readStream(fd, tap: standardErrorTail)
     }
 
-    /// Copies the server's stderr (a pipe) to `fd` as it comes, keeping its tail for guardrail reports: what
-    /// `corral run` does with its own stderr. Writes happen on a task, never on the reactor thread.
-    public func relayStandardError(to fd: Int32) throws(CorralError) {
-        let stream = try standardErrorBytes()
+    /// Copies the server's stderr (a pipe) to `fd` as it comes, keeping its tail. Writes happen on a task, never
+    /// on the reactor thread; the server's end waits for the copy to finish.
+    func startRelay(to fd: Int32) {
+        guard let stream = try? standardErrorBytes() else { return }
         setRelay(Task.detached {
             for await chunk in stream {
                 var rest = chunk[...]

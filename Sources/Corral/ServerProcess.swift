@@ -20,8 +20,8 @@ public final class ServerProcess: Sendable {
     /// Our end of the server's stderr, when it was configured as `.pipe`.
     public let standardError: Int32?
 
-    /// The last lines the server wrote to stderr, when stderr is a pipe that is read (`standardErrorBytes()` or
-    /// `relayStandardError(to:)`).
+    /// The last lines the server wrote to stderr, when stderr is relayed (`.relay(to:)`) or read through
+    /// `standardErrorBytes()`.
     public let standardErrorTail = TailBuffer()
 
     let cgroup: Cgroup
@@ -53,8 +53,8 @@ public final class ServerProcess: Sendable {
         try await Spawner(configuration).spawn()
     }
 
-    init(pid: Int32, unit: String, name: ServerName, cgroup: Cgroup, bus: SystemdBus, standardStreams: [Int32?],
-         guardrails: (store: StateStore, policy: GuardrailPolicy)?) {
+    init(pid: Int32, pidfd: Int32, unit: String, name: ServerName, cgroup: Cgroup, bus: SystemdBus, standardStreams: [Int32?],
+         relayStandardErrorTo relay: Int32?, guardrails: (store: StateStore, policy: GuardrailPolicy)?) {
         self.guardrails = guardrails
         self.pid = pid
         self.unit = unit
@@ -64,7 +64,9 @@ public final class ServerProcess: Sendable {
         standardInput = standardStreams[0]
         standardOutput = standardStreams[1]
         standardError = standardStreams[2]
-        pidfd = cs_pidfd_open(pid)
+        self.pidfd = pidfd
+        // Relaying starts before the exit is watched, so the end of a server waits for its last words.
+        if let relay { startRelay(to: relay) }
         let reactor = Reactor.shared
         // The kernel flags memory.events and pids.events (EPOLLPRI) when an OOM kill or a refused fork is counted,
         // before the victims are gone: read them then, since the cgroup vanishes with the scope.

@@ -158,11 +158,21 @@ struct Spawner: Sendable {
             stdio.closeParentEnds()
             throw error
         }
+        // The exit is watched through a pidfd: without one the server could never be waited for.
+        let pidfd = cs_pidfd_open(pid)
+        guard pidfd >= 0 else {
+            cs_spawn_abort(pid, gate)
+            try? await bus.stopUnit(scope.unit)
+            scope.cgroup.close()
+            stdio.closeParentEnds()
+            throw CorralError(.system, "cannot watch the server's exit: pidfd_open: \(errnoText(-pidfd))", stage: "pidfd_open", errno: -pidfd)
+        }
         var stage = CS_STAGE_NONE
         let released = cs_spawn_release(gate, &stage)
         guard released >= 0 else {
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && Glibc.errno == EINTR {}
+            close(pidfd)
             _ = scope.cgroup.kill()
             try? await bus.stopUnit(scope.unit)
             scope.cgroup.close()
@@ -175,8 +185,11 @@ struct Spawner: Sendable {
             admission.record.state.probationUntil = UnixTime.now + policy.probation.seconds
             admission.record.save()
         }
-        return ServerProcess(pid: pid, unit: scope.unit, name: name, cgroup: scope.cgroup, bus: bus,
-                             standardStreams: stdio.parentEnds, guardrails: configuration.guardrails.map { (store, $0) })
+        var relay: Int32?
+        if case .relay(let target) = configuration.standardError { relay = target }
+        return ServerProcess(pid: pid, pidfd: pidfd, unit: scope.unit, name: name, cgroup: scope.cgroup, bus: bus,
+                             standardStreams: stdio.parentEnds, relayStandardErrorTo: relay,
+                             guardrails: configuration.guardrails.map { (store, $0) })
     }
 
     /// Moves this very process into the scope, contains it and execs the server (`corral run --exec`, like

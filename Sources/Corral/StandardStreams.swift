@@ -21,7 +21,7 @@ struct StandardStreams: Sendable {
             case .null:
                 let fd = open("/dev/null", (index == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC)
                 if fd >= 0 { child[index] = fd; opened.append(fd) }
-            case .pipe:
+            case .pipe, .relay:
                 var fds: [Int32] = [-1, -1]
                 let status = cs_pipe_cloexec(&fds)
                 guard status >= 0 else {

@@ -94,7 +94,7 @@ enum RunCommand {
             options.server.arguments = Array(command.dropFirst())
             options.server.warningHandler = { Console.warning($0) }
             // stderr passes through corral, which keeps its last lines for the guardrail reports.
-            options.server.standardError = .pipe
+            options.server.standardError = .relay(to: 2)
             let name = try options.server.serverName()
             if options.server.seccomp == nil {
                 Console.warning("server '\(name)' runs without a seccomp filter (--seccomp none)")
@@ -108,7 +108,6 @@ enum RunCommand {
                 return error.exitCode
             }
             signals?.forward(to: server)
-            try server.relayStandardError(to: 2)
             Events.report(.start, server: name.rawValue, unit: server.unit, onStderr: options.verbose,
                           "server '\(name)' started as \(server.unit), PID \(server.pid)", fields: ["PID": "\(server.pid)"])
             let watch = options.thresholds.watch(server)
