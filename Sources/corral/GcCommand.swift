@@ -41,13 +41,7 @@ enum GcCommand {
     static func main(_ arguments: [String]) async -> Int32 {
         var options = Options()
         do throws(CorralError) {
-            guard let rest = try spec.parse(arguments, into: &options) else {
-                Console.output(spec.help)
-                return 0
-            }
-            guard rest.isEmpty else {
-                throw CorralError(.invalidConfiguration, "unexpected argument '\(rest[0])': corral gc [--system|--user] [--dry-run]")
-            }
+            guard try spec.parseOptionsOnly(arguments, into: &options) else { return 0 }
             let inventory = try await Inventory.take(manager: options.manager)
             let stale = inventory.instances.filter { $0.stale && $0.unit != nil }
             let verb = options.dryRun ? "would clean" : "cleaned"

@@ -86,6 +86,18 @@ struct CommandSpec<Options>: Sendable {
         return positionals
     }
 
+    /// Parses a command that takes options only. Returns false after printing the manual for -h or --help.
+    func parseOptionsOnly(_ arguments: [String], into options: inout Options) throws(CorralError) -> Bool {
+        guard let rest = try parse(arguments, into: &options) else {
+            Console.output(help)
+            return false
+        }
+        guard rest.isEmpty else {
+            throw CorralError(.invalidConfiguration, "unexpected argument '\(rest[0])': \(synopsis)")
+        }
+        return true
+    }
+
     private func option(named name: String) -> Option<Options>? {
         self.options.first { $0.names.contains(name) }
     }

@@ -59,13 +59,7 @@ enum PsCommand {
     static func main(_ arguments: [String]) async -> Int32 {
         var options = Options()
         do throws(CorralError) {
-            guard let rest = try spec.parse(arguments, into: &options) else {
-                Console.output(spec.help)
-                return 0
-            }
-            guard rest.isEmpty else {
-                throw CorralError(.invalidConfiguration, "unexpected argument '\(rest[0])': corral ps [--system|--user] [--json] [--all]")
-            }
+            guard try spec.parseOptionsOnly(arguments, into: &options) else { return 0 }
             let now = ServerInstance.now
             let instances = try await ServerInstance.list(manager: options.manager)
                 .filter { $0.unit != nil || options.all || $0.refusedUntil != nil }

@@ -50,11 +50,7 @@ enum SliceCommand {
     static func main(_ arguments: [String]) async -> Int32 {
         var options = Options()
         do throws(CorralError) {
-            guard let rest = try spec.parse(arguments, into: &options) else {
-                Console.output(spec.help)
-                return 0
-            }
-            guard rest.isEmpty else { throw CorralError(.invalidConfiguration, "unexpected argument '\(rest[0])'") }
+            guard try spec.parseOptionsOnly(arguments, into: &options) else { return 0 }
             guard options.slice.hasSuffix(".slice"), !options.slice.contains("/") else {
                 throw .invalidValue("--slice", options.slice, "expected a slice unit name such as corral.slice")
             }
