@@ -43,16 +43,8 @@ enum CheckCommand {
         var options = Options()
         let command: [String]
         do throws(CorralError) {
-            guard let parsed = try spec.parse(arguments, into: &options) else {
-                Console.output(spec.help)
-                return 0
-            }
-            guard let executable = parsed.first else {
-                throw CorralError(.invalidConfiguration, "no command given: corral check [OPTIONS] [--] COMMAND [ARGUMENT...]")
-            }
-            command = parsed
-            options.server.executable = executable
-            options.server.arguments = Array(parsed.dropFirst())
+            guard try spec.parseServerCommand(arguments, into: &options) else { return 0 }
+            command = [options.server.executable] + options.server.arguments
             options.server.guardrails = nil  // a deliberate preflight neither counts as a failure nor is refused
             options.server.standardInput = .pipe
             options.server.standardOutput = .pipe

@@ -98,6 +98,20 @@ struct CommandSpec<Options>: Sendable {
         return true
     }
 
+    /// Parses a command that takes exactly one argument (`what`, e.g. a configuration file). Returns nil after
+    /// printing the manual for -h or --help.
+    func parseSingleArgument(_ arguments: [String], into options: inout Options, naming what: String) throws(CorralError) -> String? {
+        guard let rest = try parse(arguments, into: &options) else {
+            Console.output(help)
+            return nil
+        }
+        guard rest.count == 1 else {
+            throw CorralError(.invalidConfiguration, rest.isEmpty
+                ? "no \(what) given: \(synopsis)" : "one \(what) at a time (got \(rest.count)): \(synopsis)")
+        }
+        return rest[0]
+    }
+
     private func option(named name: String) -> Option<Options>? {
         self.options.first { $0.names.contains(name) }
     }
@@ -123,5 +137,22 @@ struct CommandSpec<Options>: Sendable {
         let pad = String(repeating: " ", count: spaces)
         return text.split(separator: "\n", omittingEmptySubsequences: false)
             .map { $0.isEmpty ? "" : pad + $0 }.joined(separator: "\n") + "\n"
+    }
+}
+
+extension CommandSpec where Options: ServerCommandOptions {
+    /// Parses a command that starts a server: its options, then COMMAND [ARGUMENT...] into `options.server`.
+    /// Returns false after printing the manual for -h or --help.
+    func parseServerCommand(_ arguments: [String], into options: inout Options) throws(CorralError) -> Bool {
+        guard let command = try parse(arguments, into: &options) else {
+            Console.output(help)
+            return false
+        }
+        guard let executable = command.first else {
+            throw CorralError(.invalidConfiguration, "no command given: \(synopsis)")
+        }
+        options.server.executable = executable
+        options.server.arguments = Array(command.dropFirst())
+        return true
     }
 }

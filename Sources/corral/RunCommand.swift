@@ -83,15 +83,7 @@ enum RunCommand {
     static func main(_ arguments: [String], signals: SignalForwarding?) async -> Int32 {
         var options = Options()
         do throws(CorralError) {
-            guard let command = try spec.parse(arguments, into: &options) else {
-                Console.output(spec.help)
-                return 0
-            }
-            guard let executable = command.first else {
-                throw CorralError(.invalidConfiguration, "no command given: corral run [OPTIONS] [--] COMMAND [ARGUMENT...]")
-            }
-            options.server.executable = executable
-            options.server.arguments = Array(command.dropFirst())
+            guard try spec.parseServerCommand(arguments, into: &options) else { return 0 }
             options.server.warningHandler = { Console.warning($0) }
             // stderr passes through corral, which keeps its last lines for the guardrail reports.
             options.server.standardError = .relay(to: 2)

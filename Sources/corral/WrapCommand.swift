@@ -80,16 +80,10 @@ enum WrapCommand {
         var options = Options()
         let path: String
         do throws(CorralError) {
-            guard let positionals = try spec.parse(arguments, into: &options) else {
-                Console.output(spec.help)
+            guard let file = try spec.parseSingleArgument(arguments, into: &options, naming: "configuration file") else {
                 return 0
             }
-            guard positionals.count == 1 else {
-                throw CorralError(.invalidConfiguration, positionals.isEmpty
-                    ? "no configuration file given: corral wrap CONFIG [--in-place] [--corral PATH] [RUN OPTIONS...]"
-                    : "one configuration file at a time (got \(positionals.count)): corral wrap CONFIG [OPTIONS]")
-            }
-            path = positionals[0]
+            path = file
         } catch {
             Console.error(error.message)
             return error.exitCode
@@ -177,16 +171,10 @@ enum UnwrapCommand {
         var options = Options()
         let path: String
         do throws(CorralError) {
-            guard let positionals = try spec.parse(arguments, into: &options) else {
-                Console.output(spec.help)
+            guard let file = try spec.parseSingleArgument(arguments, into: &options, naming: "configuration file") else {
                 return 0
             }
-            guard positionals.count == 1 else {
-                throw CorralError(.invalidConfiguration, positionals.isEmpty
-                    ? "no configuration file given: corral unwrap CONFIG [--in-place]"
-                    : "one configuration file at a time (got \(positionals.count)): corral unwrap CONFIG [--in-place]")
-            }
-            path = positionals[0]
+            path = file
         } catch {
             Console.error(error.message)
             return error.exitCode
