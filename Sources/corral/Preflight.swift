@@ -47,12 +47,14 @@ struct Preflight {
             return Handshake(info: info, answered: answered, tools: try await client.listTools())
         }
         // The deadline: stopping the server ends its stdout, which ends the handshake.
-        let deadline = Task {
-            try await Task.sleep(for: timeout)
+        let deadline = Task { () -> Bool in
+            do { try await Task.sleep(for: timeout) } catch { return false }
             await server.stop(grace: .seconds(1))
+            return true
         }
         let result = await handshake.result
         deadline.cancel()
+        let timedOut = await deadline.value
         if let usage = server.usage() {
             report.usage = usage
             report.tasksPeak = usage.tasksCurrent
@@ -63,8 +65,7 @@ struct Preflight {
             report.firstResponse = handshake.answered
             report.tools = handshake.tools
         case .failure(let error):
-            report.failure = server.termination != nil || clock.now - started < timeout
-                ? (error as? CorralError)?.message ?? "\(error)" : "no answer within \(timeout)"
+            report.failure = timedOut ? "no answer within \(timeout)" : (error as? CorralError)?.message ?? "\(error)"
         }
         await server.closeStandardInput()
         let termination = await server.stop(grace: .seconds(2))
