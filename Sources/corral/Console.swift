@@ -17,6 +17,16 @@ enum Console {
         write(1, text)
     }
 
+    /// Lets go of this process's stdin and stdout (/dev/null takes their place) once the server has its own
+    /// copies: the server's peer then sees its EOF and EPIPE as if corral were not there.
+    static func handOverStandardInputAndOutput() {
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+        guard null >= 0 else { return }
+        _ = dup2(null, 0)
+        _ = dup2(null, 1)
+        if null > 1 { close(null) }
+    }
+
     private static func write(_ fd: Int32, _ text: String) {
         var bytes = Array(text.utf8)[...]
         while !bytes.isEmpty {

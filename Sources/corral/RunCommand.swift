@@ -99,6 +99,7 @@ enum RunCommand {
                 Events.report(.refused, server: name.rawValue, priority: .warning, onStderr: true, error.message)
                 return error.exitCode
             }
+            Console.handOverStandardInputAndOutput()
             signals?.forward(to: server)
             Events.report(.start, server: name.rawValue, unit: server.unit, onStderr: options.verbose,
                           "server '\(name)' started as \(server.unit), PID \(server.pid)", fields: ["PID": "\(server.pid)"])
