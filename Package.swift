@@ -11,7 +11,11 @@ let package = Package(
     name: "Corral",
     products: [
         .library(name: "Corral", targets: ["Corral"]),
+        .library(name: "CorralLogging", targets: ["CorralLogging"]),
         .executable(name: "corral", targets: ["corral"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // The only place C, libsystemd and libseccomp are touched.
@@ -23,16 +27,20 @@ let package = Package(
         ),
         // No Foundation: the launch path and the resident monitor stay small.
         .target(name: "Corral", dependencies: ["CSystemdShim"], swiftSettings: strictSwift),
+        // For gateways that log through swift-log: a journal LogHandler and Corral's lifecycle events.
+        .target(name: "CorralLogging", dependencies: ["Corral", .product(name: "Logging", package: "swift-log")],
+                swiftSettings: strictSwift),
         .executableTarget(name: "corral", dependencies: ["Corral"], swiftSettings: strictSwift),
         .executableTarget(name: "gateway-example", dependencies: ["Corral"], path: "Examples/Gateway",
                           swiftSettings: strictSwift),
         .executableTarget(name: "spawn-bench", dependencies: ["Corral"], path: "Examples/SpawnBench",
                           swiftSettings: strictSwift),
-        .testTarget(name: "CorralTests", dependencies: ["Corral"], swiftSettings: strictSwift),
+        .testTarget(name: "CorralTests", dependencies: ["Corral", "CorralLogging", .product(name: "Logging", package: "swift-log")],
+                    swiftSettings: strictSwift),
         // Runs inside the systemd guest (Scripts/guest); see Scripts/test.
         .testTarget(
             name: "CorralIntegrationTests",
-            dependencies: ["Corral", "CSystemdShim"],
+            dependencies: ["Corral", "CorralLogging", "CSystemdShim", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSwift
         ),
     ],

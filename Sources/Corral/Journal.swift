@@ -27,7 +27,23 @@ public enum Journal {
                        "CORRAL_EVENT=\(event.rawValue)", "CORRAL_SERVER=\(server)"]
         if let unit { entries.append("CORRAL_UNIT=\(unit)") }
         entries += fields.sorted { $0.key < $1.key }.map { "CORRAL_\($0.key)=\($0.value)" }
+        return send(entries: entries)
+    }
+
+    /// Sends one entry made of `NAME=value` fields (MESSAGE= among them). Returns whether the journal took it.
+    @discardableResult
+    public static func send(entries: [String]) -> Bool {
+        guard isAvailable else { return false }
         let copies = CStringArray(entries)
         return withExtendedLifetime(copies) { cs_journal_send(copies.constPointers, entries.count) >= 0 }
+    }
+
+    /// `name` made a valid journal field name: upper case letters, digits and underscores, not starting with an
+    /// underscore or a digit (those are the journal's own), at most 64 characters.
+    public static func fieldName(_ name: String) -> String {
+        var field = String(name.uppercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
+        while field.first == "_" { field.removeFirst() }
+        if field.first?.isNumber ?? true { field = "F" + field }
+        return String(field.prefix(64))
     }
 }

@@ -96,17 +96,16 @@ enum RunCommand {
             do {
                 server = try await ServerProcess.spawn(options.server)
             } catch where error.code == .refused {
-                Events.report(.refused, server: name.rawValue, priority: .warning, onStderr: true, error.message)
+                Events.report(.refused(name, error))
                 return error.exitCode
             }
             Console.handOverStandardInputAndOutput()
             signals?.forward(to: server)
-            Events.report(.start, server: name.rawValue, unit: server.unit, onStderr: options.verbose,
-                          "server '\(name)' started as \(server.unit), PID \(server.pid)", fields: ["PID": "\(server.pid)"])
+            Events.report(.started(server), verbose: options.verbose)
             let watch = options.thresholds.watch(server)
             let termination = await server.wait()
             watch.cancel()
-            Events.exit(termination, of: server)
+            Events.report(.ended(termination, of: server))
             return termination.exitCode
         } catch {
             Console.error(error.message)

@@ -45,15 +45,11 @@ struct ThresholdWatch: Sendable {
                 guard let usage = server.usage() else { return }
                 if !memoryWarned, let threshold = memory.value(limit: usage.memoryMax), usage.memoryCurrent >= threshold {
                     memoryWarned = true
-                    Events.report(.threshold, server: server.name.rawValue, unit: server.unit, priority: .warning, onStderr: true,
-                                  "server '\(server.name)' uses \(ByteCount.format(usage.memoryCurrent)) of memory, past its warning threshold of \(ByteCount.format(threshold))" + (usage.memoryMax.map { " (MemoryMax=\(ByteCount.format($0)))" } ?? ""),
-                                  fields: ["RESOURCE": "memory", "CURRENT": "\(usage.memoryCurrent)", "THRESHOLD": "\(threshold)"])
+                    Events.report(.memoryThreshold(server, usage: usage, threshold: threshold))
                 }
                 if !tasksWarned, let threshold = tasks.value(limit: usage.tasksMax), usage.tasksCurrent >= threshold {
                     tasksWarned = true
-                    Events.report(.threshold, server: server.name.rawValue, unit: server.unit, priority: .warning, onStderr: true,
-                                  "server '\(server.name)' runs \(usage.tasksCurrent) tasks, past its warning threshold of \(threshold)" + (usage.tasksMax.map { " (TasksMax=\($0))" } ?? ""),
-                                  fields: ["RESOURCE": "tasks", "CURRENT": "\(usage.tasksCurrent)", "THRESHOLD": "\(threshold)"])
+                    Events.report(.tasksThreshold(server, usage: usage, threshold: threshold))
                 }
                 try? await Task.sleep(for: .seconds(1))
             }
