@@ -87,4 +87,17 @@ public struct SeccompProfile: Sendable, Equatable {
             Rule(unimplementedSyscalls, .errno(38)),  // ENOSYS
         ]
     )
+
+    /// This profile with every refusal turned into `.log`: what it would refuse is allowed, and the kernel's audit
+    /// records it (type=1326 SECCOMP, with syscall=N), to find the call a server that fails under it needs.
+    public var auditingRefusals: SeccompProfile {
+        var profile = self
+        profile.rules = rules.map { rule in
+            var rule = rule
+            if rule.action != .allow { rule.action = .log }
+            return rule
+        }
+        if defaultAction != .allow { profile.defaultAction = .log }
+        return profile
+    }
 }

@@ -90,6 +90,8 @@ enum RunCommand {
             let name = try options.server.serverName()
             if options.server.seccomp == nil {
                 Console.warning("server '\(name)' runs without a seccomp filter (--seccomp none)")
+            } else if options.server.seccomp == SeccompProfile.default.auditingRefusals {
+                Console.warning("server '\(name)' may make the calls the default filter denies; the kernel logs them (--seccomp log)")
             }
             if options.exec { try await ServerProcess.exec(options.server) }
             let server: ServerProcess

@@ -33,6 +33,26 @@ struct RunSeccompTests {
         try await Guest.expectNothingLeft(name: name)
     }
 
+    @Test(.enabled(if: Guest.isRoot, "only root may read the kernel log"))
+    func logAllowsWhatDefaultDeniesAndTheKernelNamesTheCall() async throws {
+        let name = Guest.uniqueName("seccomplog")
+        // add_key (248) with no arguments: EPERM under the default profile, EFAULT or EINVAL from the kernel itself.
+        let call = "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nprint(libc.syscall(248, 0, 0, 0, 0, 0), ctypes.get_errno())"
+        let denied = try Guest.corral(["run", "--name", name, "--", "/usr/bin/python3", "-c", call])
+        #expect(denied.stdout == "-1 1\n", "\(denied)")
+        let logged = try Guest.corral(["run", "--seccomp", "log", "--name", name, "--", "/usr/bin/python3", "-c", call])
+        #expect(logged.status == 0, "\(logged)")
+        #expect(logged.stdout.hasPrefix("-1 ") && logged.stdout != "-1 1\n", "the kernel, not the filter, answers: \(logged)")
+        #expect(logged.stderr.contains("--seccomp log"), "a weakened filter is said on stderr: \(logged)")
+        var kernelLog = ""
+        let audited = try await Guest.eventually(15) {
+            kernelLog = try Guest.run("/bin/dmesg", []).stdout
+            return kernelLog.split(separator: "\n").contains { $0.contains("type=1326") && $0.contains("syscall=248") }
+        }
+        #expect(audited, "the kernel log names the call: \(kernelLog.suffix(600))")
+        try await Guest.expectNothingLeft(name: name)
+    }
+
     @Test func noneWarnsAndRunsWithoutAFilter() throws {
         let outcome = try Guest.corral(["run", "--seccomp", "none", "--", "grep", "^Seccomp:", "/proc/self/status"])
         #expect(outcome.stdout.contains("Seccomp:\t0"), "\(outcome)")

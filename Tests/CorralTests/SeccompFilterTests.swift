@@ -13,6 +13,14 @@ struct SeccompFilterTests {
         #expect(filter.program.count / 8 > SeccompProfile.deniedSyscalls.count)
     }
 
+    @Test("--seccomp log compiles to a different program of the same size")
+    func auditingProfile() throws {
+        let audited = try SeccompFilter(SeccompProfile.default.auditingRefusals).program
+        let standard = try SeccompFilter(.default).program
+        #expect(audited.count == standard.count)
+        #expect(audited != standard)
+    }
+
     @Test("compiling is deterministic")
     func deterministic() throws {
         #expect(try SeccompFilter(.default).program == SeccompFilter(.default).program)

@@ -191,3 +191,15 @@ struct SeccompProfileTests {
         #expect(action(of: syscall, in: .default) == .errno(38))
     }
 }
+
+struct SeccompAuditingTests {
+    @Test func auditingTurnsEveryRefusalIntoALogAndKeepsWhatIsAllowed() {
+        let audited = SeccompProfile.default.auditingRefusals
+        #expect(audited.defaultAction == .allow)
+        #expect(audited.rules.map(\.syscalls) == SeccompProfile.default.rules.map(\.syscalls))
+        #expect(audited.rules.allSatisfy { $0.action == .log })
+        let strict = SeccompProfile(defaultAction: .errno(1), rules: [.init(["read"], .allow), .init(["mount"], .killProcess)])
+        #expect(strict.auditingRefusals.defaultAction == .log)
+        #expect(strict.auditingRefusals.rules.map(\.action) == [.allow, .log])
+    }
+}
