@@ -18,11 +18,12 @@ struct IncidentReplayTests {
         }
         let attempts = try #require(figures["attempts"])
         let spawns = try #require(figures["spawns"])
-        #expect(attempts >= 200, "the agents should have retried hundreds of times: \(outcome.stdout)")
         // What the policy allows, however fast the machine retries: per server one start on probation, then one
         // after each backoff until the breaker opens (3 failures), and it stays open for longer than the replay.
         // The share of attempts this is depends on how many attempts the machine sustains; it is reported.
         let allowed = 4.0 * Double(GuardrailPolicy().breakerThreshold)
+        // A real storm: far more attempts than could ever be let through (800+ on a quiet host, ~190 on a busy one).
+        #expect(attempts >= 4 * allowed, "the agents should have retried many times over: \(outcome.stdout)")
         #expect(spawns <= allowed, "at most \(allowed) spawns: \(outcome.stdout)")
         #expect(figures["leftover_processes"] == 0, "\(outcome.stdout)")
         #expect(figures["leftover_scopes"] == 0, "\(outcome.stdout)")
