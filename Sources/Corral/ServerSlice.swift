@@ -17,39 +17,6 @@ public enum ServerSlice {
         return limits
     }
 
-    /// A unit file for the slice with `defaultLimits`, the same settings `ensure` gives a slice it creates. `header`
-    /// goes first (comment lines).
-    public static func unitFile(header: String) -> String {
-        var lines = [header, "[Unit]", "Description=\(description)", "", "[Slice]",
-                     "MemoryAccounting=yes", "TasksAccounting=yes"]
-        let limits = defaultLimits
-        func assign(_ name: String, _ memory: Limits.Memory?) {
-            switch memory {
-            case .bytes(let bytes): lines.append("\(name)=\(bytes)")
-            case .permyriad(let share): lines.append("\(name)=\(percent(share))")
-            case .infinity: lines.append("\(name)=infinity")
-            case nil: break
-            }
-        }
-        assign("MemoryMax", limits.memoryMax)
-        assign("MemoryHigh", limits.memoryHigh)
-        assign("MemorySwapMax", limits.memorySwapMax)
-        switch limits.tasksMax {
-        case .count(let count): lines.append("TasksMax=\(count)")
-        case .permyriad(let share): lines.append("TasksMax=\(percent(share))")
-        case .infinity: lines.append("TasksMax=infinity")
-        case nil: break
-        }
-        if let quota = limits.cpuQuota { lines.append("CPUQuota=\(percent(quota))") }
-        return lines.joined(separator: "\n") + "\n"
-    }
-
-    /// 5000 permyriad is "50%", 1234 is "12.34%".
-    private static func percent(_ permyriad: UInt64) -> String {
-        let hundredths = permyriad % 100
-        return "\(permyriad / 100)" + (hundredths == 0 ? "" : hundredths < 10 ? ".0\(hundredths)" : ".\(hundredths)") + "%"
-    }
-
     /// The slice's cgroup directory below /sys/fs/cgroup ("a-b.slice" nests in "a.slice"; a user's slices live in
     /// their manager's user@UID.service).
     public static func cgroupPath(_ slice: String, manager: SystemdBus.Manager) -> String {
@@ -86,5 +53,38 @@ public enum ServerSlice {
     public static func setLimits(_ limits: Limits, of slice: String, bus: SystemdBus) async throws(CorralError) {
         try await ensure(slice, bus: bus)
         try await bus.setUnitProperties(slice, runtime: false, limits.unitProperties)
+    }
+
+    /// A unit file for the slice with `defaultLimits`, the same settings `ensure` gives a slice it creates. `header`
+    /// goes first (comment lines).
+    public static func unitFile(header: String) -> String {
+        var lines = [header, "[Unit]", "Description=\(description)", "", "[Slice]",
+                     "MemoryAccounting=yes", "TasksAccounting=yes"]
+        let limits = defaultLimits
+        func assign(_ name: String, _ memory: Limits.Memory?) {
+            switch memory {
+            case .bytes(let bytes): lines.append("\(name)=\(bytes)")
+            case .permyriad(let share): lines.append("\(name)=\(percent(share))")
+            case .infinity: lines.append("\(name)=infinity")
+            case nil: break
+            }
+        }
+        assign("MemoryMax", limits.memoryMax)
+        assign("MemoryHigh", limits.memoryHigh)
+        assign("MemorySwapMax", limits.memorySwapMax)
+        switch limits.tasksMax {
+        case .count(let count): lines.append("TasksMax=\(count)")
+        case .permyriad(let share): lines.append("TasksMax=\(percent(share))")
+        case .infinity: lines.append("TasksMax=infinity")
+        case nil: break
+        }
+        if let quota = limits.cpuQuota { lines.append("CPUQuota=\(percent(quota))") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// 5000 permyriad is "50%", 1234 is "12.34%".
+    private static func percent(_ permyriad: UInt64) -> String {
+        let hundredths = permyriad % 100
+        return "\(permyriad / 100)" + (hundredths == 0 ? "" : hundredths < 10 ? ".0\(hundredths)" : ".\(hundredths)") + "%"
     }
 }
