@@ -85,7 +85,7 @@ package enum AtomicFile {
     }
 
     /// Syncs the directory holding `path`, so a rename or unlink in it survives a crash.
-    private static func syncDirectory(of path: String) {
+    static func syncDirectory(of path: String) {
         let directory = path.lastIndex(of: "/").map { String(path[...$0]) } ?? "."
         let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { return }
