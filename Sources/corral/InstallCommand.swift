@@ -21,7 +21,7 @@ enum InstallCommand {
             then makes the manager reload its unit files (Reload over D-Bus, like `systemctl daemon-reload`).
             The slice unit holds the limits Corral gives the slice when it creates it (MemoryMax=50% of RAM,
             MemorySwapMax=0, TasksMax=4096), so they are visible and editable with systemctl; `corral slice`
-            changes them. A corral.slice that corral install did not write (its first line says so) is kept.
+            changes them. A corral.slice without the marker line corral install writes first is kept as it is.
             While servers run in a slice Corral created on the fly, that slice keeps running as it is; the
             unit file applies when it next starts.
 
@@ -102,8 +102,8 @@ enum UninstallCommand {
         synopsis: "corral uninstall [--system|--user] [--prefix DIR]",
         discussion: """
             Removes the files `corral install` writes (see `corral help install`) for the same --system/--user
-            and --prefix, then makes the manager reload its unit files. The slice unit is removed only when
-            corral install wrote it (its first line says so); one written by hand is kept. Directories stay,
+            and --prefix, then makes the manager reload its unit files. The slice unit is removed only when it
+            starts with the marker line corral install writes; one written by hand is kept. Directories stay,
             and so do the limits `corral slice` set (drop-ins of the manager's own). Running servers are not
             touched: their scopes and the slice they run in go on until they stop.
             """,

@@ -12,13 +12,13 @@ struct Installation {
 
         static let shared: [Option<Options>] = [
             Option(["--system"], help: """
-                Install for everyone: PREFIX defaults to /usr/local, the slice goes in /etc/systemd/system and
-                the system manager reloads. The default for root.
+                For everyone: PREFIX is /usr/local unless given, the slice unit is
+                /etc/systemd/system/corral.slice, and the system manager reloads. The default for root.
                 """) { options, _ in options.manager = .system },
             Option(["--user"], help: """
-                Install for the calling user: PREFIX defaults to ~/.local, the slice goes in
-                ~/.config/systemd/user (or $XDG_CONFIG_HOME/systemd/user) and the user's manager reloads. The
-                default for everyone else.
+                For the calling user: PREFIX is ~/.local unless given, the slice unit is
+                ~/.config/systemd/user/corral.slice (or under $XDG_CONFIG_HOME), and the user's manager reloads.
+                The default for everyone else.
                 """) { options, _ in options.manager = .user },
             Option(["--prefix"], value: "DIR", help: """
                 Where the binary (DIR/bin), the man page (DIR/share/man) and the completions (DIR/share) go.
