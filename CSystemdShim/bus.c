@@ -512,6 +512,14 @@ int cs_bus_reset_failed_unit(cs_bus *b, const char *unit, cs_completion done, vo
     return send(b, r, m, PAYLOAD_NONE, done, context);
 }
 
+int cs_bus_reload(cs_bus *b, cs_completion done, void *context) {
+    sd_bus_message *m = NULL;
+    int r = begin(b);
+    if (r < 0) return r;
+    r = new_call(b, "Reload", &m);
+    return send(b, r, m, PAYLOAD_NONE, done, context);
+}
+
 int cs_bus_set_unit_properties(cs_bus *b, const char *unit, int runtime, const cs_property *properties, size_t count,
                                cs_completion done, void *context) {
     sd_bus_message *m = NULL;

@@ -85,6 +85,9 @@ int cs_bus_kill_unit(cs_bus *bus, const char *unit, const char *who, int signal,
 /// ResetFailedUnit(name).
 int cs_bus_reset_failed_unit(cs_bus *bus, const char *unit, cs_completion done, void *_Nullable context);
 
+/// Reload(): the manager rereads unit files, like `systemctl daemon-reload`. Completes when the reload is done.
+int cs_bus_reload(cs_bus *bus, cs_completion done, void *_Nullable context);
+
 /// SetUnitProperties(name, runtime, properties).
 int cs_bus_set_unit_properties(cs_bus *bus, const char *unit, int runtime, const cs_property *properties, size_t count,
                                cs_completion done, void *_Nullable context);

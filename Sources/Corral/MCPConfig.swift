@@ -481,15 +481,6 @@ extension MCPConfig {
         return temporary
     }
 
-    /// Syncs the directory holding `path`, so a rename in it survives a crash.
-    private static func syncDirectory(of path: String) {
-        let directory = path.lastIndex(of: "/").map { String(path[...$0]) } ?? "."
-        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        _ = fsync(fd)
-        close(fd)
-    }
-
     /// Replaces `path` with `bytes` atomically: a temporary file in the same directory, synced, renamed over it.
     static func replace(_ path: String, bytes: [UInt8], like file: ConfigFile) throws(Failure) {
         let temporary = try writeTemporary(next: path, bytes: bytes, like: file)
@@ -498,7 +489,7 @@ extension MCPConfig {
             unlink(temporary)
             throw Failure(.cannotCreate, "cannot replace \(path): \(errnoText(error))")
         }
-        syncDirectory(of: path)
+        AtomicFile.syncDirectory(of: path)
     }
 
     /// Creates `path` with `bytes` unless something is there already; returns whether it did. Never leaves a
@@ -509,14 +500,14 @@ extension MCPConfig {
         let temporary = try writeTemporary(next: path, bytes: bytes, like: file)
         defer { unlink(temporary) }
         if link(temporary, path) == 0 {
-            syncDirectory(of: path)
+            AtomicFile.syncDirectory(of: path)
             return true
         }
         let error = errno
         if error == EEXIST { return false }
         // A file system without hard links: a rename, after checking again that nothing appeared.
         if lstat(path, &status) != 0, rename(temporary, path) == 0 {
-            syncDirectory(of: path)
+            AtomicFile.syncDirectory(of: path)
             return true
         }
         throw Failure(.cannotCreate, "cannot create the backup \(path): \(errnoText(error))")

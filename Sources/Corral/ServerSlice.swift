@@ -2,6 +2,12 @@ internal import Glibc
 
 /// The slice all servers share: its own limits bound the sum of every MCP server, however generous each server's.
 public enum ServerSlice {
+    /// The slice every server goes in unless told otherwise.
+    public static let defaultName = "corral.slice"
+
+    /// The slice's Description=, whether Corral creates it or `corral install` writes its unit file.
+    static let description = "Corral: all MCP servers together"
+
     /// Limits given to the slice when Corral creates it: half the memory, no swap, 4096 tasks.
     public static var defaultLimits: Limits {
         var limits = Limits()
@@ -34,7 +40,7 @@ public enum ServerSlice {
         guard access(Cgroup.root + cgroupPath(slice, manager: bus.manager), F_OK) != 0 else { return }
         do {
             try await bus.startTransientUnit(slice, properties: [
-                UnitProperty("Description", .string("Corral: all MCP servers together")),
+                UnitProperty("Description", .string(description)),
                 UnitProperty("MemoryAccounting", .bool(true)),
                 UnitProperty("TasksAccounting", .bool(true)),
             ] + defaultLimits.unitProperties)
@@ -47,5 +53,38 @@ public enum ServerSlice {
     public static func setLimits(_ limits: Limits, of slice: String, bus: SystemdBus) async throws(CorralError) {
         try await ensure(slice, bus: bus)
         try await bus.setUnitProperties(slice, runtime: false, limits.unitProperties)
+    }
+
+    /// A unit file for the slice with `defaultLimits`, the same settings `ensure` gives a slice it creates. `header`
+    /// goes first (comment lines).
+    public static func unitFile(header: String) -> String {
+        var lines = [header, "[Unit]", "Description=\(description)", "", "[Slice]",
+                     "MemoryAccounting=yes", "TasksAccounting=yes"]
+        let limits = defaultLimits
+        func assign(_ name: String, _ memory: Limits.Memory?) {
+            switch memory {
+            case .bytes(let bytes): lines.append("\(name)=\(bytes)")
+            case .permyriad(let share): lines.append("\(name)=\(percent(share))")
+            case .infinity: lines.append("\(name)=infinity")
+            case nil: break
+            }
+        }
+        assign("MemoryMax", limits.memoryMax)
+        assign("MemoryHigh", limits.memoryHigh)
+        assign("MemorySwapMax", limits.memorySwapMax)
+        switch limits.tasksMax {
+        case .count(let count): lines.append("TasksMax=\(count)")
+        case .permyriad(let share): lines.append("TasksMax=\(percent(share))")
+        case .infinity: lines.append("TasksMax=infinity")
+        case nil: break
+        }
+        if let quota = limits.cpuQuota { lines.append("CPUQuota=\(percent(quota))") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// 5000 permyriad is "50%", 1234 is "12.34%".
+    private static func percent(_ permyriad: UInt64) -> String {
+        let hundredths = permyriad % 100
+        return "\(permyriad / 100)" + (hundredths == 0 ? "" : hundredths < 10 ? ".0\(hundredths)" : ".\(hundredths)") + "%"
     }
 }

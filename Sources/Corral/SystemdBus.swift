@@ -111,6 +111,12 @@ public final class SystemdBus: Sendable {
         try check(reply, "ResetFailedUnit", unit: unit, verb: "reset")
     }
 
+    /// Makes the manager reread unit files, like `systemctl daemon-reload`; returns when it has.
+    public func reload() async throws(CorralError) {
+        let reply = await call { done, context in cs_bus_reload(handle, done, context) }
+        try check(reply, "Reload", unit: nil, verb: "reload")
+    }
+
     /// Changes properties of a loaded unit (for slices: their aggregate limits).
     public func setUnitProperties(_ unit: String, runtime: Bool, _ properties: [UnitProperty]) async throws(CorralError) {
         let reply = await PropertyArray.with(properties) { array, count in

@@ -17,6 +17,18 @@ public struct Usage: Sendable, Equatable {
     /// Forks refused at the tasks limit (pids.events max).
     public var tasksLimitHits: UInt64
 
+    init(memoryCurrent: UInt64, memoryPeak: UInt64?, memoryMax: UInt64?, tasksCurrent: UInt64, tasksMax: UInt64?,
+         cpuMicroseconds: UInt64, oomKills: UInt64, tasksLimitHits: UInt64) {
+        self.memoryCurrent = memoryCurrent
+        self.memoryPeak = memoryPeak
+        self.memoryMax = memoryMax
+        self.tasksCurrent = tasksCurrent
+        self.tasksMax = tasksMax
+        self.cpuMicroseconds = cpuMicroseconds
+        self.oomKills = oomKills
+        self.tasksLimitHits = tasksLimitHits
+    }
+
     /// Reads the cgroup's files; nil when the cgroup is gone.
     init?(_ cgroup: Cgroup) {
         guard cgroup.read("cgroup.controllers") != nil else { return nil }

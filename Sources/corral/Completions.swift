@@ -1,18 +1,23 @@
 import Corral
 
-/// What completions need to know of a command, whatever its options type.
+/// What help, completions and the man page need to know of a command, whatever its options type.
 struct CommandSummary {
     let name: String
     let abstract: String
     let help: String
     /// Each option's spellings, whether it takes a value, and the values to offer.
     let options: [(names: [String], takesValue: Bool, choices: [String])]
+    /// The command's section of the man page.
+    let manual: ManPage.Command
 }
 
 extension CommandSpec {
     var summary: CommandSummary {
         CommandSummary(name: name, abstract: abstract, help: help,
-                       options: options.map { ($0.names, $0.value != nil, $0.choices) } + [(["-h", "--help"], false, [])])
+                       options: options.map { ($0.names, $0.value != nil, $0.choices) } + [(["-h", "--help"], false, [])],
+                       manual: ManPage.Command(name: name, abstract: abstract, synopsis: synopsis, discussion: discussion,
+                                               options: options.map { ManPage.Option(names: $0.names, value: $0.value, help: $0.help) },
+                                               footer: footer))
     }
 }
 

@@ -4,9 +4,22 @@ import Corral
 enum CorralCommand {
     static let version = "0.1.0"
 
+    /// What corral is, in a line: the overview's and the man page's NAME.
+    static let tagline = "contain MCP servers in systemd scopes with limits, seccomp and guardrails"
+
+    /// The commands that have no manual of their own (the man page's entries for them).
+    static let builtins = [
+        ManPage.Command(name: "completions", abstract: "print a shell completion script (bash, zsh or fish)",
+                        synopsis: "corral completions bash|zsh|fish", discussion: "", options: [], footer: ""),
+        ManPage.Command(name: "help", abstract: "show the manual of a command",
+                        synopsis: "corral help [COMMAND]", discussion: "", options: [], footer: ""),
+        ManPage.Command(name: "version", abstract: "print corral's version",
+                        synopsis: "corral version", discussion: "", options: [], footer: ""),
+    ]
+
     static let overview = """
         NAME
-            corral - contain MCP servers in systemd scopes with limits, seccomp and guardrails
+            corral - \(tagline)
 
         SYNOPSIS
             corral COMMAND [OPTIONS] [ARGUMENTS...]
@@ -15,6 +28,7 @@ enum CorralCommand {
             run          start an MCP server in its own systemd scope, with limits and a seccomp filter
             check        preflight: start a server in its scope, perform the MCP handshake, report, stop it
             ps           list running servers with their memory, tasks and guardrail state
+            metrics      print Prometheus metrics of the servers, or write them for node_exporter
             stop         stop running servers by name or scope unit
             gc           clean up stale scopes and instance records
             reset        forget a server's failures and close its circuit breaker
@@ -22,6 +36,8 @@ enum CorralCommand {
             slice        show or set the limits of the slice that holds all servers
             wrap         put the stdio servers of an MCP client's configuration under corral run
             unwrap       undo wrap: restore the servers' own commands
+            install      install corral, its man page, shell completions and the corral.slice unit
+            uninstall    remove what corral install put in place
             completions  print a shell completion script (bash, zsh or fish)
             help         show the manual of a command
             version      print corral's version
@@ -42,11 +58,14 @@ enum CorralCommand {
         case "reset": return ResetCommand.main(rest)
         case "doctor": return await DoctorCommand.main(rest)
         case "ps": return await PsCommand.main(rest)
+        case "metrics": return await MetricsCommand.main(rest)
         case "stop": return await StopCommand.main(rest)
         case "gc": return await GcCommand.main(rest)
         case "slice": return await SliceCommand.main(rest)
         case "wrap": return WrapCommand.main(rest)
         case "unwrap": return UnwrapCommand.main(rest)
+        case "install": return await InstallCommand.main(rest)
+        case "uninstall": return await UninstallCommand.main(rest)
         case "completions": return Completions.main(rest)
         case "help", "-h", "--help": return help(rest.first)
         case "version", "--version": Console.output("corral \(version)\n"); return 0
@@ -56,11 +75,12 @@ enum CorralCommand {
         }
     }
 
-    /// Every command's interface, for help and completions.
+    /// Every command's interface, for help, completions and the man page, in the order the overview lists them.
     static var commands: [CommandSummary] {
-        [RunCommand.spec.summary, CheckCommand.spec.summary, ResetCommand.spec.summary, DoctorCommand.spec.summary, SliceCommand.spec.summary,
-         PsCommand.spec.summary, StopCommand.spec.summary, GcCommand.spec.summary,
-         WrapCommand.spec.summary, UnwrapCommand.spec.summary]
+        [RunCommand.spec.summary, CheckCommand.spec.summary, PsCommand.spec.summary, MetricsCommand.spec.summary,
+         StopCommand.spec.summary, GcCommand.spec.summary, ResetCommand.spec.summary, DoctorCommand.spec.summary,
+         SliceCommand.spec.summary, WrapCommand.spec.summary, UnwrapCommand.spec.summary,
+         InstallCommand.spec.summary, UninstallCommand.spec.summary]
     }
 
     static func help(_ name: String?) -> Int32 {
