@@ -37,12 +37,14 @@ struct ThresholdWatch: Sendable {
     var memory = Level.shareOfLimit(8_000)
     var tasks = Level.shareOfLimit(8_000)
 
-    /// Polls the server's usage once a second until it ends; each threshold warns at most once.
+    /// Polls the server's usage once a second (from a second after the start: not on the launch path) until it
+    /// ends; each threshold warns at most once.
     func watch(_ server: ServerProcess) -> Task<Void, Never> {
         Task.detached {
             var memoryWarned = false, tasksWarned = false
-            while server.termination == nil, !(memoryWarned && tasksWarned) {
-                guard let usage = server.usage() else { return }
+            while !(memoryWarned && tasksWarned) {
+                try? await Task.sleep(for: .seconds(1))
+                guard server.termination == nil, let usage = server.usage() else { return }
                 if !memoryWarned, let threshold = memory.value(limit: usage.memoryMax), usage.memoryCurrent >= threshold {
                     memoryWarned = true
                     Events.report(.memoryThreshold(server, usage: usage, threshold: threshold))
@@ -51,7 +53,6 @@ struct ThresholdWatch: Sendable {
                     tasksWarned = true
                     Events.report(.tasksThreshold(server, usage: usage, threshold: threshold))
                 }
-                try? await Task.sleep(for: .seconds(1))
             }
         }
     }

@@ -57,6 +57,20 @@ struct RunLimitsTests {
         try await Guest.expectNothingLeft(name: neighbour, marker: "sleep \(marker)")
     }
 
+    @Test func crossingAWarningThresholdWarnsOnce() throws {
+        let memory = try Guest.corral(["run", "--name", Guest.uniqueName("warnmem"), "--memory-max", "64M", "--warn-memory", "50%",
+                                       "--", "/usr/bin/python3", "-c", "import time\nb = bytearray(40 << 20)\ntime.sleep(4)"])
+        #expect(memory.status == 0, "\(memory)")
+        #expect(memory.stderr.components(separatedBy: "past its warning threshold of 32M (MemoryMax=64M)").count == 2, "\(memory)")
+        let tasks = try Guest.corral(["run", "--name", Guest.uniqueName("warntasks"), "--tasks-max", "20", "--warn-tasks", "5",
+                                      "--", "sh", "-c", "for i in 1 2 3 4 5 6; do sleep 4 & done; wait"])
+        #expect(tasks.status == 0, "\(tasks)")
+        #expect(tasks.stderr.components(separatedBy: "past its warning threshold of 5 (TasksMax=20)").count == 2, "\(tasks)")
+        let quiet = try Guest.corral(["run", "--name", Guest.uniqueName("warnnone"), "--warn-tasks", "off", "--warn-memory", "off",
+                                      "--", "sh", "-c", "for i in 1 2 3 4 5 6; do sleep 3 & done; wait"])
+        #expect(quiet.stderr.isEmpty, "\(quiet)")
+    }
+
     @Test func forkLoopStopsAtTheTasksLimit() async throws {
         let name = Guest.uniqueName("forks")
         let loop = "i=0; while [ $i -lt 50 ]; do sleep 74001 & i=$((i+1)); done; wait"
