@@ -121,15 +121,18 @@ def read_status(pid):
     return fields
 
 
-def read_pss(pid):
+def read_rollup(pid):
+    """Pss and private (Private_Clean + Private_Dirty) from /proc/PID/smaps_rollup, in kB."""
+    fields = {}
     try:
         with open(f"/proc/{pid}/smaps_rollup") as f:
             for line in f:
-                if line.startswith("Pss:"):
-                    return line.split(":", 1)[1].strip()
+                key, _, value = line.partition(":")
+                if value.strip().endswith(" kB"):
+                    fields[key] = int(value.split()[0])
     except OSError:
         pass
-    return "?"
+    return fields.get("Pss"), (fields["Private_Clean"] + fields["Private_Dirty"]) if "Private_Clean" in fields else None
 
 
 def kib_to_mib(text):
@@ -139,37 +142,47 @@ def kib_to_mib(text):
     return f"{int(number) / 1024:.2f}"
 
 
-def monitor_rss(label, binary, wait):
-    """Starts `corral run --name UNIQUE -- sleep 30`, reads the monitor's /proc status after `wait` seconds, then stops it."""
+def monitor_rss(label, binary, wait, count):
+    """Starts `count` monitors `corral run --name UNIQUE -- sleep 30` at once, reads their /proc status and
+    smaps_rollup after `wait` seconds, then stops them. The first one's status, and the mean Pss and private
+    memory over all: what each further server costs while the binary's pages are shared."""
     devnull = os.open("/dev/null", os.O_RDWR)
-    # A name of its own: the guardrails count the SIGTERM that ends this run as a failed start of the server.
-    argv = [binary, "run", "--name", f"bench-rss-{label}-{os.getpid()}", "--", "sleep", "30"]
-    proc = subprocess.Popen(argv, stdin=devnull, stdout=devnull, stderr=subprocess.PIPE)
+    # Names of their own: the guardrails count the SIGTERM that ends this run as a failed start of the server.
+    argvs = [[binary, "run", "--name", f"bench-rss-{label}-{os.getpid()}-{i}", "--", "sleep", "30"] for i in range(count)]
+    procs = [subprocess.Popen(argv, stdin=devnull, stdout=devnull, stderr=subprocess.PIPE) for argv in argvs]
     os.close(devnull)
     try:
         time.sleep(wait)
-        if proc.poll() is not None:
-            raise Failure(f"`{' '.join(argv)}` exited early (status {proc.returncode}):\n"
-                          + proc.stderr.read().decode(errors="replace").strip())
-        status = read_status(proc.pid)
-        pss = read_pss(proc.pid)
-        children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+        settle(60)
+        for argv, proc in zip(argvs, procs):
+            if proc.poll() is not None:
+                raise Failure(f"`{' '.join(argv)}` exited early (status {proc.returncode}):\n"
+                              + proc.stderr.read().decode(errors="replace").strip())
+        status = read_status(procs[0].pid)
+        rollups = [read_rollup(proc.pid) for proc in procs]
+        children = [subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+                    for proc in procs]
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs:
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        proc.stderr.close()
-    if proc.returncode not in (0, 128 + signal.SIGTERM, -signal.SIGTERM):
-        raise Failure(f"`{' '.join(argv)}` ended with unexpected status {proc.returncode} after SIGTERM")
-    if not children:
-        raise Failure(f"`{' '.join(argv)}`: the monitor had no child (sleep) after {wait} s")
-    return [label, kib_to_mib(status.get("VmRSS", "?")), kib_to_mib(status.get("VmHWM", "?")),
-            kib_to_mib(status.get("RssAnon", "?")), kib_to_mib(status.get("RssFile", "?")),
-            kib_to_mib(pss), status.get("Threads", "?")]
+            proc.stderr.close()
+    for argv, proc in zip(argvs, procs):
+        if proc.returncode not in (0, 128 + signal.SIGTERM, -signal.SIGTERM):
+            raise Failure(f"`{' '.join(argv)}` ended with unexpected status {proc.returncode} after SIGTERM")
+    if not all(children):
+        raise Failure(f"a monitor had no child (sleep) after {wait} s")
+    pss = [p for p, _ in rollups if p is not None]
+    private = [q for _, q in rollups if q is not None]
+    mean = lambda values: f"{sum(values) / len(values) / 1024:.2f}" if values else "?"
+    return [label, kib_to_mib(status.get("VmRSS", "?")), kib_to_mib(status.get("RssAnon", "?")),
+            kib_to_mib(status.get("RssFile", "?")), mean(pss), mean(private), status.get("Threads", "?")]
 
 
 def median_min_max(values):
@@ -431,6 +444,7 @@ def main():
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--rss-wait", type=float, default=1.0)
+    parser.add_argument("--rss-monitors", type=int, default=10)
     parser.add_argument("--no-launch", action="store_true")
     parser.add_argument("--no-rss", action="store_true")
     parser.add_argument("--spawn-bench", help="spawn-bench binary: time N concurrent library spawns")
@@ -472,11 +486,14 @@ def main():
         print()
 
     if not args.no_rss:
-        rows = [monitor_rss(label, binary, args.rss_wait) for label, binary in builds]
-        print("Monitor resident size: `corral run --name bench-rss-... -- sleep 30`, the corral process's "
-              f"/proc/PID/status read {args.rss_wait:g} s after start ({session}). MiB.")
+        count = args.rss_monitors
+        rows = [monitor_rss(label, binary, args.rss_wait, count) for label, binary in builds]
+        print(f"Monitor memory: {count} `corral run --name bench-rss-...-I -- sleep 30` at once, read {args.rss_wait:g} s "
+              f"after start and once the guest is idle ({session}). VmRSS, RssAnon, RssFile: the first monitor's "
+              "/proc/PID/status; Pss and private (Private_Clean + Private_Dirty, what only that process holds): "
+              f"the mean of smaps_rollup over the {count}, i.e. what each further server costs. MiB.")
         print()
-        print("| build | VmRSS | VmHWM | RssAnon | RssFile | Pss | threads |")
+        print("| build | VmRSS | RssAnon | RssFile | Pss (mean) | private (mean) | threads |")
         print("|---|---:|---:|---:|---:|---:|---:|")
         for row in rows:
             print("| " + " | ".join(row) + " |")
