@@ -118,10 +118,7 @@ public enum MCPConfig {
             }
             var value = value
             switch spellings[0] {
-            case "--slice":
-                guard value.hasSuffix(".slice"), value.count > ".slice".count, !value.contains("/") else {
-                    throw .invalid(name, value, "expected a slice unit name such as corral.slice")
-                }
+            case "--slice": try ServerSlice.validate(value, field: name)
             case "--memory-max", "--memory-high", "--memory-swap-max": _ = try Limits.Memory(value, field: name)
             case "--tasks-max": _ = try Limits.Tasks(value, field: name)
             case "--cpu-quota": _ = try Limits.cpuQuota(value, field: name)

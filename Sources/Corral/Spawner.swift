@@ -18,10 +18,7 @@ struct Spawner: Sendable {
         if let adjust = configuration.oomScoreAdjust, !(-1000...1000).contains(adjust) {
             throw .invalid("oom_score_adj", String(adjust), "expected a number from -1000 to 1000")
         }
-        let slice = configuration.slice
-        guard slice.hasSuffix(".slice"), slice.count > 6, slice.utf8.count < 200,
-              slice.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.:\\".contains($0)) })
-        else { throw .invalid("slice", slice, "expected a slice unit name such as corral.slice") }
+        try ServerSlice.validate(configuration.slice)
         if let directory = configuration.workingDirectory {
             var info = stat()
             guard stat(directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
