@@ -275,7 +275,9 @@ public enum MCPConfig {
         } catch {
             return (entry, .skipped(error.message))
         }
-        let wrapped = JSON.array((["run", "--name", key] + options + ["--", command] + (arguments ?? [])).map(JSON.string))
+        // A key such as "--" or "-p" is written inline, or corral run would read it as a forgotten value.
+        let name = key.hasPrefix("-") ? ["--name=" + key] : ["--name", key]
+        let wrapped = JSON.array((["run"] + name + options + ["--", command] + (arguments ?? [])).map(JSON.string))
         var entry = entry
         entry["command"] = .string(corral)
         if arguments != nil {
@@ -305,7 +307,11 @@ public enum MCPConfig {
         }
         let original = arguments[(separator + 1)...]
         var dropped = Array(arguments[1..<separator])
-        if dropped.count >= 2, dropped[0] == "--name" { dropped.removeFirst(2) }
+        if dropped.first?.hasPrefix("--name=") == true {
+            dropped.removeFirst()
+        } else if dropped.count >= 2, dropped[0] == "--name" {
+            dropped.removeFirst(2)
+        }
         let argsIndex = members.lastIndex(where: { $0.key == "args" })!
         let commandIndex = members.lastIndex(where: { $0.key == "command" })!
         members[commandIndex].value = .string(original.first!)
