@@ -421,7 +421,8 @@ extension MCPConfig {
                 path = String(cString: target)
                 free(target)
             }
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            // O_NONBLOCK: opening a FIFO must not wait for a writer; only a regular file is read (checked below).
+            let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
             guard fd >= 0 else { throw Failure(.noInput, "cannot read \(path): \(errnoText(errno))") }
             defer { close(fd) }
             var status = stat()
