@@ -133,7 +133,13 @@ struct Spawner: Sendable {
     /// Starts the server as a child held in its scope (monitor mode, and the library).
     func spawn() async throws(CorralError) -> ServerProcess {
         let admission = try await admit()
-        defer { admission?.record.release() }
+        var executed = false
+        defer {
+            // A start that never ran (the exec failed, systemd refused the scope) leaves no record of a server
+            // that had none.
+            if !executed { admission?.record.discardIfNew() }
+            admission?.record.release()
+        }
         let bus = try SystemdBus.shared(manager)
         let image = ProcessImage(self, filter: try compileFilter(), stdio: [-1, -1, -1])
         let stdio = try StandardStreams(configuration)
@@ -176,6 +182,7 @@ struct Spawner: Sendable {
             stdio.closeParentEnds()
             throw failure(at: stage, errno: -released)
         }
+        executed = true
         // The probation of a server on trial counts from its exec, not from its admission: under load a spawn
         // can take longer than the probation itself.
         if let admission, admission.isProbe, let policy = configuration.guardrails {
