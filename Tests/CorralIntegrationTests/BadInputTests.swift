@@ -370,6 +370,8 @@ struct BadInputTests {
              "unknown argument operator 'SCMP_CMP_ABOUT'"),
         file("negative argument value", .text(#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["ptrace"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": -1, "op": "SCMP_CMP_EQ"}]}]}"#),
              "must be a non-negative integer"),
+        file("an argument compared twice", .text(#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mmap"], "action": "SCMP_ACT_TRAP", "args": [{"index": 2, "value": 2, "op": "SCMP_CMP_LT"}, {"index": 2, "value": 3, "op": "SCMP_CMP_LE"}]}]}"#),
+             "argument 2 is compared twice"),
         file("nested 600 deep", .text(String(repeating: "[", count: 600) + String(repeating: "]", count: 600)), "nested too deeply"),
     ] + (Guest.isRoot ? [] : [file("unreadable file", .unreadable, "Permission denied")])
 
