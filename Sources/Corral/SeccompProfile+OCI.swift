@@ -53,7 +53,8 @@ extension SeccompProfile {
                     throw fail("\(at): an argument index must be 0 to 5")
                 }
                 guard !conditions.contains(where: { $0.index == index }) else {
-                    throw fail("\(at): argument \(index) is compared twice; libseccomp takes one comparison per argument in a rule (write two rules)")
+                    throw fail("\(at): argument \(index) is compared twice; libseccomp takes one comparison per argument "
+                        + "in a rule (write two rules)")
                 }
                 guard let opName = argument["op"]?.stringValue, let op = Self.operators[opName] else {
                     throw fail("\(at): unknown argument operator '\(argument["op"]?.stringValue ?? "")'")

@@ -21,7 +21,8 @@ public enum ServerSlice {
                 && stem.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || ":_.\\-".contains($0)) }
                 && !stem.hasPrefix("-") && !stem.hasSuffix("-") && !stem.contains("--"))
         guard valid else {
-            throw .invalid(field, slice, "expected a slice unit name such as corral.slice or tools-corral.slice (letters, digits, ':', '_', '.', '\\', and '-' only between parts)")
+            throw .invalid(field, slice, "expected a slice unit name such as corral.slice or tools-corral.slice "
+                + "(letters, digits, ':', '_', '.', '\\', and '-' only between parts)")
         }
     }
 
