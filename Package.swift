@@ -35,6 +35,9 @@ let package = Package(
                           swiftSettings: strictSwift),
         .executableTarget(name: "spawn-bench", dependencies: ["Corral"], path: "Examples/SpawnBench",
                           swiftSettings: strictSwift),
+        // libFuzzer over the library's parsers, built and run by Scripts/fuzz (-sanitize=fuzzer -DCORRAL_FUZZ).
+        .executableTarget(name: "corral-fuzz", dependencies: ["Corral"], path: "Tests/CorralFuzz", exclude: ["Corpus"],
+                          swiftSettings: strictSwift),
         .testTarget(name: "CorralTests", dependencies: ["Corral", "CorralLogging", .product(name: "Logging", package: "swift-log")],
                     swiftSettings: strictSwift),
         // Runs inside the systemd guest (Scripts/guest); see Scripts/test.

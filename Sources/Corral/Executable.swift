@@ -4,7 +4,7 @@ internal import Glibc
 enum Executable {
     /// The path `command` resolves to: itself when it contains a slash, else the first executable match on `path`.
     static func resolve(_ command: String, path: String?) throws(CorralError) -> String {
-        guard !command.isEmpty else { throw CorralError(.commandNotFound, "no command given") }
+        guard !command.isEmpty else { throw CorralError(.commandNotFound, "command not found: the command is empty ('')") }
         if command.contains("/") {
             try check(command)
             return command

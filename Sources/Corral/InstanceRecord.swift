@@ -42,7 +42,8 @@ public struct InstanceRecord: Sendable, Equatable {
             fields[String(line[..<equals])] = String(line[line.index(after: equals)...])
         }
         guard let unit = fields["unit"], let name = fields["name"], let monitor = fields["monitor"].flatMap(Int32.init),
-              let main = fields["main"].flatMap(Int32.init), let started = fields["started"].flatMap(Double.init)
+              let main = fields["main"].flatMap(Int32.init), let started = fields["started"].flatMap(Double.init),
+              started.isFinite
         else { return nil }
         self.init(unit: unit, name: name, monitorPID: monitor, mainPID: main, startedAt: started)
     }

@@ -190,8 +190,22 @@ extension JSON {
             case UInt8(ascii: "f"): return try expect("false", .bool(false))
             case UInt8(ascii: "n"): return try expect("null", .null)
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
-            default: throw error("unexpected character '\(Character(Unicode.Scalar(bytes[position])))'")
+            default: throw unexpected(bytes[position])
             }
+        }
+
+        /// The character at `byte` quoted (decoded as UTF-8, not one byte as Latin-1), or the byte in hex when it is
+        /// a control character, a byte order mark or not UTF-8.
+        func unexpected(_ byte: UInt8) -> SyntaxError {
+            var rest = bytes[position...].makeIterator()
+            var decoder = UTF8()
+            if case .scalarValue(let scalar) = decoder.decode(&rest), scalar.properties.generalCategory != .control,
+               scalar != "\u{FEFF}" {
+                return error("unexpected character '\(scalar)'")
+            }
+            let bom = bytes[position...].starts(with: [0xEF, 0xBB, 0xBF]) ? " (a UTF-8 byte order mark)" : ""
+            let hex = String(byte, radix: 16, uppercase: true)
+            return error("unexpected byte 0x\(hex.count == 1 ? "0" : "")\(hex)" + bom)
         }
 
         mutating func object(depth: Int) throws(SyntaxError) -> JSON {

@@ -118,10 +118,7 @@ public enum MCPConfig {
             }
             var value = value
             switch spellings[0] {
-            case "--slice":
-                guard value.hasSuffix(".slice"), value.count > ".slice".count, !value.contains("/") else {
-                    throw .invalid(name, value, "expected a slice unit name such as corral.slice")
-                }
+            case "--slice": try ServerSlice.validate(value, field: name)
             case "--memory-max", "--memory-high", "--memory-swap-max": _ = try Limits.Memory(value, field: name)
             case "--tasks-max": _ = try Limits.Tasks(value, field: name)
             case "--cpu-quota": _ = try Limits.cpuQuota(value, field: name)
@@ -278,7 +275,9 @@ public enum MCPConfig {
         } catch {
             return (entry, .skipped(error.message))
         }
-        let wrapped = JSON.array((["run", "--name", key] + options + ["--", command] + (arguments ?? [])).map(JSON.string))
+        // A key such as "--" or "-p" is written inline, or corral run would read it as a forgotten value.
+        let name = key.hasPrefix("-") ? ["--name=" + key] : ["--name", key]
+        let wrapped = JSON.array((["run"] + name + options + ["--", command] + (arguments ?? [])).map(JSON.string))
         var entry = entry
         entry["command"] = .string(corral)
         if arguments != nil {
@@ -308,7 +307,11 @@ public enum MCPConfig {
         }
         let original = arguments[(separator + 1)...]
         var dropped = Array(arguments[1..<separator])
-        if dropped.count >= 2, dropped[0] == "--name" { dropped.removeFirst(2) }
+        if dropped.first?.hasPrefix("--name=") == true {
+            dropped.removeFirst()
+        } else if dropped.count >= 2, dropped[0] == "--name" {
+            dropped.removeFirst(2)
+        }
         let argsIndex = members.lastIndex(where: { $0.key == "args" })!
         let commandIndex = members.lastIndex(where: { $0.key == "command" })!
         members[commandIndex].value = .string(original.first!)
@@ -418,7 +421,8 @@ extension MCPConfig {
                 path = String(cString: target)
                 free(target)
             }
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            // O_NONBLOCK: opening a FIFO must not wait for a writer; only a regular file is read (checked below).
+            let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
             guard fd >= 0 else { throw Failure(.noInput, "cannot read \(path): \(errnoText(errno))") }
             defer { close(fd) }
             var status = stat()

@@ -16,43 +16,54 @@ extension SeccompProfile {
         func fail(_ reason: String) -> CorralError {
             CorralError(.invalidConfiguration, "\(source): \(reason)")
         }
-        guard case .object = document else { throw fail("expected a JSON object at the top") }
-        let defaultErrno = document["defaultErrnoRet"]?.integerValue.map(Int32.init(truncatingIfNeeded:)) ?? 1
-        guard let defaultName = document["defaultAction"]?.stringValue else { throw fail("'defaultAction' is missing") }
+        guard case .object(let members) = document else { throw fail("expected a JSON object at the top") }
+        try Self.knownKeys(members, Self.profileKeys, "the profile", fail)
+        guard let defaultName = try Self.string(document["defaultAction"], "'defaultAction'", fail) else {
+            throw fail("'defaultAction' is missing")
+        }
+        let defaultErrno = try Self.errno(document["defaultErrnoRet"], "'defaultErrnoRet'", fail)
         let defaultAction = try Self.action(defaultName, errno: defaultErrno, fail)
 
-        var architectures = document["architectures"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        for entry in document["archMap"]?.arrayValue ?? [] where entry["architecture"]?.stringValue == "SCMP_ARCH_X86_64" {
-            architectures += entry["subArchitectures"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        var architectures = try Self.strings(document["architectures"], "'architectures'", fail)
+        for (position, entry) in try Self.array(document["archMap"], "'archMap'", fail).enumerated()
+        where entry["architecture"]?.stringValue == "SCMP_ARCH_X86_64" {
+            architectures += try Self.strings(entry["subArchitectures"], "archMap[\(position)].subArchitectures", fail)
         }
         for name in architectures where cs_seccomp_arch(name) == 0 { throw fail("unknown architecture '\(name)'") }
 
         var rules: [Rule] = []
-        for (position, entry) in (document["syscalls"]?.arrayValue ?? []).enumerated() {
+        for (position, entry) in try Self.array(document["syscalls"], "'syscalls'", fail).enumerated() {
             let at = "syscalls[\(position)]"
-            guard case .object = entry else { throw fail("\(at) is not an object") }
-            if let caps = entry["includes"]?["caps"]?.arrayValue, !caps.isEmpty { continue }
-            if let arches = entry["includes"]?["arches"]?.arrayValue?.compactMap(\.stringValue), !arches.isEmpty,
-               !arches.contains(where: Self.isNative) { continue }
-            if let arches = entry["excludes"]?["arches"]?.arrayValue?.compactMap(\.stringValue),
-               arches.contains(where: Self.isNative) { continue }
-            var names = entry["names"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            if let name = entry["name"]?.stringValue { names.append(name) }
+            guard case .object(let members) = entry else { throw fail("\(at) is not an object") }
+            try Self.knownKeys(members, Self.ruleKeys, at, fail)
+            if !(try Self.strings(entry["includes"]?["caps"], "\(at).includes.caps", fail)).isEmpty { continue }
+            let included = try Self.strings(entry["includes"]?["arches"], "\(at).includes.arches", fail)
+            if !included.isEmpty, !included.contains(where: Self.isNative) { continue }
+            if try Self.strings(entry["excludes"]?["arches"], "\(at).excludes.arches", fail).contains(where: Self.isNative) {
+                continue
+            }
+            var names = try Self.strings(entry["names"], "\(at).names", fail)
+            if let name = try Self.string(entry["name"], "\(at).name", fail) { names.append(name) }
             guard !names.isEmpty else { throw fail("\(at) names no syscall") }
-            guard let actionName = entry["action"]?.stringValue else { throw fail("\(at) has no 'action'") }
-            let errno = entry["errnoRet"]?.integerValue.map(Int32.init(truncatingIfNeeded:)) ?? 1
-            let action = try Self.action(actionName, errno: errno, fail)
+            guard let actionName = try Self.string(entry["action"], "\(at).action", fail) else { throw fail("\(at) has no 'action'") }
+            let action = try Self.action(actionName, errno: try Self.errno(entry["errnoRet"], "\(at).errnoRet", fail), fail)
             var conditions: [Condition] = []
-            for argument in entry["args"]?.arrayValue ?? [] {
+            for argument in try Self.array(entry["args"], "\(at).args", fail) {
                 guard let index = argument["index"]?.unsignedValue, index < 6 else {
                     throw fail("\(at): an argument index must be 0 to 5")
+                }
+                guard !conditions.contains(where: { $0.index == index }) else {
+                    throw fail("\(at): argument \(index) is compared twice; libseccomp takes one comparison per argument "
+                        + "in a rule (write two rules)")
                 }
                 guard let opName = argument["op"]?.stringValue, let op = Self.operators[opName] else {
                     throw fail("\(at): unknown argument operator '\(argument["op"]?.stringValue ?? "")'")
                 }
-                guard let value = argument["value"]?.unsignedValue else { throw fail("\(at): argument value must be a non-negative integer") }
-                conditions.append(Condition(index: UInt32(index), op: op, value: value,
-                                            valueTwo: argument["valueTwo"]?.unsignedValue ?? 0))
+                let valueTwo = argument["valueTwo"]
+                guard let value = argument["value"]?.unsignedValue, valueTwo == nil || valueTwo?.unsignedValue != nil else {
+                    throw fail("\(at): argument value must be a non-negative integer")
+                }
+                conditions.append(Condition(index: UInt32(index), op: op, value: value, valueTwo: valueTwo?.unsignedValue ?? 0))
             }
             rules.append(Rule(names, action, conditions: conditions))
         }
@@ -63,6 +74,55 @@ extension SeccompProfile {
         "SCMP_CMP_NE": .notEqual, "SCMP_CMP_LT": .lessThan, "SCMP_CMP_LE": .lessOrEqual, "SCMP_CMP_EQ": .equal,
         "SCMP_CMP_GE": .greaterOrEqual, "SCMP_CMP_GT": .greaterThan, "SCMP_CMP_MASKED_EQ": .maskedEqual,
     ]
+
+    /// What the OCI runtime spec and Docker put in a profile and in one of its rules. Anything else is most likely a
+    /// typo ("syscall" for "syscalls") that would silently weaken the filter, so it is refused.
+    private static let profileKeys: Set = ["defaultAction", "defaultErrnoRet", "architectures", "archMap", "syscalls", "flags",
+                                           "listenerPath", "listenerMetadata", "comment"]
+    private static let ruleKeys: Set = ["names", "name", "action", "errnoRet", "args", "comment", "includes", "excludes"]
+
+    private static func knownKeys(_ members: [JSON.Member], _ known: Set<String>, _ what: String,
+                                  _ fail: (String) -> CorralError) throws(CorralError) {
+        if let unknown = members.first(where: { !known.contains($0.key) }) {
+            throw fail("\(what) has an unknown key '\(unknown.key)' (known: \(known.sorted().joined(separator: ", ")))")
+        }
+    }
+
+    /// A member that must be a string when present: a wrong type is an error, never a silent default. Here and
+    /// below, null is absent: profiles written by Go (containers/common) say "args": null.
+    private static func string(_ value: JSON?, _ what: String, _ fail: (String) -> CorralError) throws(CorralError) -> String? {
+        guard let value, value != .null else { return nil }
+        guard let string = value.stringValue else { throw fail("\(what) must be a string, not \(value.compactText.prefix(40))") }
+        return string
+    }
+
+    /// A member that must be an array when present (absent is empty).
+    private static func array(_ value: JSON?, _ what: String, _ fail: (String) -> CorralError) throws(CorralError) -> [JSON] {
+        guard let value, value != .null else { return [] }
+        guard let values = value.arrayValue else { throw fail("\(what) must be an array, not \(value.compactText.prefix(40))") }
+        return values
+    }
+
+    /// A member that must be an array of strings when present (absent is empty).
+    private static func strings(_ value: JSON?, _ what: String, _ fail: (String) -> CorralError) throws(CorralError) -> [String] {
+        var strings: [String] = []
+        for element in try array(value, what, fail) {
+            guard let string = element.stringValue else {
+                throw fail("\(what) must be an array of strings, but holds \(element.compactText.prefix(40))")
+            }
+            strings.append(string)
+        }
+        return strings
+    }
+
+    /// An errno for SCMP_ACT_ERRNO: 1 (EPERM) when absent, else 0 to 4095 (the kernel's MAX_ERRNO).
+    private static func errno(_ value: JSON?, _ what: String, _ fail: (String) -> CorralError) throws(CorralError) -> Int32 {
+        guard let value, value != .null else { return 1 }
+        guard let number = value.integerValue, (0...4095).contains(number) else {
+            throw fail("\(what) must be an errno number from 0 to 4095, not \(value.compactText.prefix(40))")
+        }
+        return Int32(number)
+    }
 
     private static func isNative(_ arch: String) -> Bool {
         ["amd64", "x86_64", "SCMP_ARCH_X86_64"].contains(arch)

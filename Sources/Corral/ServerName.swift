@@ -1,7 +1,8 @@
 /// A server's identity: what the operator calls it, and the scope unit names derived from it.
 ///
-/// Any text is a valid name except an empty one, one with control characters, or one too long to fit in a unit
-/// name once escaped. Unit names are `corral-<escaped name>-<8 hex digits>.scope`, escaped the way systemd-escape does.
+/// Any text is a valid name except an empty one, one with control characters (C0, DEL or C1), or one too long to
+/// fit in a unit name once escaped. Unit names are `corral-<escaped name>-<8 hex digits>.scope`, escaped the way
+/// systemd-escape does.
 public struct ServerName: Sendable, Hashable, CustomStringConvertible {
     public let rawValue: String
     /// The name as systemd-escape writes it (`my-server` is `my\x2dserver`).
@@ -12,8 +13,10 @@ public struct ServerName: Sendable, Hashable, CustomStringConvertible {
 
     public init(_ name: String) throws(CorralError) {
         guard !name.isEmpty else { throw .invalid("server name", name, "a name cannot be empty") }
-        guard !name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
-            throw .invalid("server name", name.debugDescription, "a name cannot contain control characters")
+        // C0, DEL and C1 (U+0080-U+009F: "\u{9B}" starts a terminal escape sequence as ESC [ does).
+        guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            let shown = name.unicodeScalars.map { $0.properties.generalCategory == .control ? $0.escaped(asASCII: true) : String($0) }
+            throw .invalid("server name", shown.joined(), "a name cannot contain control characters")
         }
         let escaped = Self.escape(name)
         guard escaped.utf8.count <= Self.maximumEscapedLength else {

@@ -55,8 +55,8 @@ public struct ServerState: Sendable, Equatable {
             let value = String(line[line.index(after: equals)...])
             seen.insert(key)
             switch key {
-            case "consecutive_failures": guard let v = Int(value), v >= 0 else { return nil }; state.consecutiveFailures = v
-            case "starts": guard let v = Int(value), v >= 0 else { return nil }; state.starts = v
+            case "consecutive_failures": guard let v = Self.count(value) else { return nil }; state.consecutiveFailures = v
+            case "starts": guard let v = Self.count(value) else { return nil }; state.starts = v
             case "next_start_at": guard let v = Double(value), v.isFinite else { return nil }; state.nextStartAt = v
             case "breaker": guard let v = Breaker(rawValue: value) else { return nil }; state.breaker = v
             case "breaker_until": guard let v = Double(value), v.isFinite else { return nil }; state.breakerUntil = v
@@ -72,6 +72,12 @@ public struct ServerState: Sendable, Equatable {
             return nil
         }
         self = state
+    }
+
+    /// A count as stored: not negative, and far enough below Int.max that counting on never overflows.
+    private static func count(_ text: String) -> Int? {
+        guard let value = Int(text), (0...Int(Int32.max)).contains(value) else { return nil }
+        return value
     }
 
     private static func escape(_ text: String) -> String {

@@ -18,10 +18,7 @@ struct Spawner: Sendable {
         if let adjust = configuration.oomScoreAdjust, !(-1000...1000).contains(adjust) {
             throw .invalid("oom_score_adj", String(adjust), "expected a number from -1000 to 1000")
         }
-        let slice = configuration.slice
-        guard slice.hasSuffix(".slice"), slice.count > 6, slice.utf8.count < 200,
-              slice.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.:\\".contains($0)) })
-        else { throw .invalid("slice", slice, "expected a slice unit name such as corral.slice") }
+        try ServerSlice.validate(configuration.slice)
         if let directory = configuration.workingDirectory {
             var info = stat()
             guard stat(directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
@@ -136,7 +133,13 @@ struct Spawner: Sendable {
     /// Starts the server as a child held in its scope (monitor mode, and the library).
     func spawn() async throws(CorralError) -> ServerProcess {
         let admission = try await admit()
-        defer { admission?.record.release() }
+        var executed = false
+        defer {
+            // A start that never ran (the exec failed, systemd refused the scope) leaves no record of a server
+            // that had none.
+            if !executed { admission?.record.discardIfNew() }
+            admission?.record.release()
+        }
         let bus = try SystemdBus.shared(manager)
         let image = ProcessImage(self, filter: try compileFilter(), stdio: [-1, -1, -1])
         let stdio = try StandardStreams(configuration)
@@ -179,6 +182,7 @@ struct Spawner: Sendable {
             stdio.closeParentEnds()
             throw failure(at: stage, errno: -released)
         }
+        executed = true
         // The probation of a server on trial counts from its exec, not from its admission: under load a spawn
         // can take longer than the probation itself.
         if let admission, admission.isProbe, let policy = configuration.guardrails {

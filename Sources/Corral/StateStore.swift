@@ -46,7 +46,7 @@ public struct StateStore: Sendable {
                 warn("the guardrail state of server '\(name)' in \(file) was unreadable and has been reset")
             }
         }
-        return LockedServerState(fd: fd, state: state)
+        return LockedServerState(fd: fd, path: file, isNew: text.isEmpty, state: state)
     }
 
     /// The server's record without locking (for listings); nil when there is none or it is unreadable.
@@ -98,9 +98,14 @@ public struct StateStore: Sendable {
 public final class LockedServerState {
     public var state: ServerState
     private var fd: Int32
+    private let path: String
+    /// Whether the record was created by this lock (there was none, or an empty one).
+    private let isNew: Bool
 
-    init(fd: Int32, state: ServerState) {
+    init(fd: Int32, path: String, isNew: Bool, state: ServerState) {
         self.fd = fd
+        self.path = path
+        self.isNew = isNew
         self.state = state
     }
 
@@ -112,6 +117,12 @@ public final class LockedServerState {
         let bytes = Array(state.text.utf8)
         let written = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         if written == bytes.count { _ = ftruncate(fd, off_t(bytes.count)) }
+    }
+
+    /// Removes the record again if this lock created it: for a start that failed before the server ran. Still
+    /// locked, so a concurrent start either saw nothing yet or retries on a new file.
+    func discardIfNew() {
+        if isNew && fd >= 0 { unlink(path) }
     }
 
     /// Unlocks the record.

@@ -10,7 +10,7 @@ enum UnixTime {
 
     /// "14:03:27" in local time.
     static func clockTime(_ time: Double) -> String {
-        var seconds = time_t(time)
+        var seconds = time_t(representable(time))
         var parts = tm()
         localtime_r(&seconds, &parts)
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
@@ -19,9 +19,17 @@ enum UnixTime {
 
     /// "4s", "2m 5s", "1h 3m".
     static func span(_ seconds: Double) -> String {
-        let total = Int(max(0, seconds.rounded(.up)))
+        let total = Int(max(0, representable(seconds).rounded(.up)))
         if total < 60 { return "\(total)s" }
         if total < 3600 { return "\(total / 60)m \(total % 60)s" }
         return "\(total / 3600)h \(total % 3600 / 60)m"
+    }
+
+    /// `time` within what an integer time_t can hold: times come from state files, which a corrupt or hand-edited
+    /// record can fill with 1e300 or inf. Beyond a billion years nothing is worth telling apart.
+    private static func representable(_ time: Double) -> Double {
+        let limit = 3.2e16
+        guard !time.isNaN else { return 0 }
+        return min(max(time, -limit), limit)
     }
 }

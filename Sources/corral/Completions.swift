@@ -30,7 +30,7 @@ enum Completions {
         case "zsh": Console.output(zsh(commands))
         case "fish": Console.output(fish(commands))
         default:
-            Console.error("usage: corral completions bash|zsh|fish")
+            Console.error((arguments.first.map { "unknown shell '\($0)'" } ?? "no shell given") + ": corral completions bash|zsh|fish")
             return 64
         }
         return 0

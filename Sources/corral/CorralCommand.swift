@@ -52,6 +52,12 @@ enum CorralCommand {
             return 64
         }
         let rest = Array(arguments.dropFirst())
+        // The commands without options of their own take at most this many arguments.
+        let arity = ["help": 1, "-h": 1, "--help": 1, "version": 0, "--version": 0, "completions": 1][command]
+        if let arity, rest.count > arity {
+            Console.error("unexpected argument '\(rest[arity])' after '\(([command] + rest.prefix(arity)).joined(separator: " "))'")
+            return 64
+        }
         switch command {
         case "run": return await RunCommand.main(rest, signals: signals)
         case "check": return await CheckCommand.main(rest)

@@ -30,7 +30,10 @@ enum DoctorCommand {
             Option(["--gateway"], value: "UNIT", help: """
                 The gateway's service unit. Default: the service that started corral, if it was started by one.
                 """) { options, value in options.gateway = value.contains(".") ? value : value + ".service" },
-            Option(["--slice"], value: "SLICE", help: "Corral's slice. Default: corral.slice.") { options, value in options.slice = value },
+            Option(["--slice"], value: "SLICE", help: "Corral's slice. Default: corral.slice.") { options, value throws(CorralError) in
+                try ServerSlice.validate(value, field: "--slice")
+                options.slice = value
+            },
             Option(["--json"], help: "Print the findings as a JSON array on stdout.") { options, _ in options.json = true },
         ],
         takesCommand: false,

@@ -9,8 +9,12 @@ protocol ManagerCommandOptions: SendableMetatype {
 enum ManagerOptions {
     static func options<T: ManagerCommandOptions>() -> [Option<T>] {
         [
-            Option(["--system"], help: "The system manager's servers (the default for root).") { options, _ in options.manager = .system },
-            Option(["--user"], help: "The calling user's servers (the default for everyone else).") { options, _ in options.manager = .user },
+            Option(["--system"], excludes: ["--user"], help: "The system manager's servers (the default for root).") { options, _ in
+                options.manager = .system
+            },
+            Option(["--user"], excludes: ["--system"], help: "The calling user's servers (the default for everyone else).") { options, _ in
+                options.manager = .user
+            },
         ]
     }
 }

@@ -8,14 +8,17 @@ struct Option<Options>: Sendable {
     let help: String
     /// Values a shell may complete for this option ("FILE" completes paths when nil).
     let choices: [String]
+    /// Options (by their first spelling) that cannot be given with this one; its own name means "at most once".
+    let excludes: [String]
     let apply: @Sendable (inout Options, String) throws(CorralError) -> Void
 
-    init(_ names: [String], value: String? = nil, choices: [String] = [], help: String,
+    init(_ names: [String], value: String? = nil, choices: [String] = [], excludes: [String] = [], help: String,
          apply: @escaping @Sendable (inout Options, String) throws(CorralError) -> Void) {
         self.names = names
         self.value = value
         self.help = help
         self.choices = choices
+        self.excludes = excludes
         self.apply = apply
     }
 }
@@ -35,6 +38,8 @@ struct CommandSpec<Options>: Sendable {
     /// or nil when -h or --help came before them.
     func parse(_ arguments: [String], into options: inout Options) throws(CorralError) -> [String]? {
         var positionals: [String] = []
+        // The options given so far, by first spelling: as written, and their value.
+        var given: [String: (spelling: String, value: String)] = [:]
         var index = arguments.startIndex
         while index < arguments.endIndex {
             let argument = arguments[index]
@@ -64,26 +69,40 @@ struct CommandSpec<Options>: Sendable {
             guard let option = option(named: name) else {
                 throw CorralError(.invalidConfiguration, "unknown option '\(name)' for 'corral \(self.name)' (see 'corral help \(self.name)')")
             }
-            if option.value == nil {
-                guard inline == nil else {
-                    throw CorralError(.invalidConfiguration, "option '\(name)' takes no value, but was given '\(inline!)'")
-                }
-                try option.apply(&options, "")
-                continue
+            let value = try self.value(of: option, spelled: name, inline: inline, arguments, &index)
+            if let clash = option.excludes.lazy.compactMap({ given[$0] }).first {
+                throw CorralError(.invalidConfiguration, option.names.contains(clash.spelling)
+                    ? "option '\(name)' is given twice" + (option.value == nil ? "" : " ('\(clash.value)', then '\(value)')") + "; it may be given once"
+                    : "option '\(name)' cannot be combined with '\(clash.spelling)'")
             }
-            let value: String
-            if let inline {
-                value = inline
-            } else {
-                guard index < arguments.endIndex else {
-                    throw CorralError(.invalidConfiguration, "option '\(name)' needs a value (\(option.value!))")
-                }
-                value = arguments[index]
-                index += 1
-            }
+            given[option.names[0]] = (name, value)
             try option.apply(&options, value)
         }
         return positionals
+    }
+
+    /// The value of `option` as given: inline (`--name=x`, `-px`), the next argument, or "" for a flag.
+    private func value(of option: Option<Options>, spelled name: String, inline: String?, _ arguments: [String],
+                       _ index: inout Int) throws(CorralError) -> String {
+        guard let placeholder = option.value else {
+            guard inline == nil else {
+                throw CorralError(.invalidConfiguration, "option '\(name)' takes no value, but was given '\(inline!)'")
+            }
+            return ""
+        }
+        if let inline { return inline }
+        guard index < arguments.endIndex else {
+            throw CorralError(.invalidConfiguration, "option '\(name)' needs a value (\(placeholder))")
+        }
+        let value = arguments[index]
+        index += 1
+        // "--name -- cmd" or "--name --memory-max 1G": the value was forgotten; taking the next word would turn
+        // what follows into a command or a stray argument.
+        if value == "--" || self.option(named: value) != nil {
+            throw CorralError(.invalidConfiguration, "option '\(name)' is missing its value (\(placeholder)): it is followed by '\(value)'"
+                + (name.hasPrefix("--") ? " (write \(name)=\(value) if that is the value)" : ""))
+        }
+        return value
     }
 
     /// Parses a command that takes options only. Returns false after printing the manual for -h or --help.

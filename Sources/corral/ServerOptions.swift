@@ -10,17 +10,17 @@ protocol ServerCommandOptions: SendableMetatype {
 enum ServerOptions {
     static func options<T: ServerCommandOptions>() -> [Option<T>] {
         [
-            Option(["--name"], value: "NAME", help: """
+            Option(["--name"], value: "NAME", excludes: ["--name"], help: """
                 The server's name, used in its unit name (corral-NAME-ID.scope, escaped like systemd-escape), in
                 messages, in `corral ps` and for guardrail state. Default: derived from the command (the package
                 that npx or uvx starts, the module of python -m, else the executable's file name).
                 """) { options, value throws(CorralError) in
                     options.server.name = try ServerName(value).rawValue
                 },
-            Option(["--system"], help: "Talk to the system manager (the default for root).") { options, _ in
+            Option(["--system"], excludes: ["--user"], help: "Talk to the system manager (the default for root).") { options, _ in
                 options.server.manager = .system
             },
-            Option(["--user"], help: "Talk to the calling user's manager (the default for everyone else).") { options, _ in
+            Option(["--user"], excludes: ["--system"], help: "Talk to the calling user's manager (the default for everyone else).") { options, _ in
                 options.server.manager = .user
             },
             Option(["--slice"], value: "SLICE", help: """

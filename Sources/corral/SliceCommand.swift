@@ -21,7 +21,10 @@ enum SliceCommand {
             `systemctl set-property` (a drop-in the manager keeps across reboots).
             """,
         options: ManagerOptions.options() + [
-            Option(["--slice"], value: "SLICE", help: "The slice to show or change. Default: corral.slice.") { options, value in options.slice = value },
+            Option(["--slice"], value: "SLICE", help: "The slice to show or change. Default: corral.slice.") { options, value throws(CorralError) in
+                try ServerSlice.validate(value, field: "--slice")
+                options.slice = value
+            },
             Option(["--memory-max"], value: "SIZE", help: "MemoryMax of all servers together.") { options, value throws(CorralError) in
                 options.limits.memoryMax = try Limits.Memory(value, field: "--memory-max")
                 options.changed = true
@@ -51,9 +54,6 @@ enum SliceCommand {
         var options = Options()
         do throws(CorralError) {
             guard try spec.parseOptionsOnly(arguments, into: &options) else { return 0 }
-            guard options.slice.hasSuffix(".slice"), !options.slice.contains("/") else {
-                throw .invalidValue("--slice", options.slice, "expected a slice unit name such as corral.slice")
-            }
             let bus = try SystemdBus.shared(options.manager)
             if options.changed {
                 try await ServerSlice.setLimits(options.limits, of: options.slice, bus: bus)

@@ -119,7 +119,7 @@ struct SeccompProfileTests {
     @Test("malformed profiles are refused, naming the problem", arguments: [
         (#"[]"#, "expected a JSON object"),
         (#"{}"#, "'defaultAction' is missing"),
-        (#"{"defaultAction":1}"#, "'defaultAction' is missing"),
+        (#"{"defaultAction":1}"#, "'defaultAction' must be a string, not 1"),
         (#"{"defaultAction":"SCMP_ACT_FOO"}"#, "unknown action 'SCMP_ACT_FOO'"),
         (#"{"defaultAction":"SCMP_ACT_TRACE"}"#, "SCMP_ACT_TRACE needs a tracer"),
         (#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["ptrace"],"action":"SCMP_ACT_TRACE"}]}"#,
