@@ -59,10 +59,9 @@ static int export_bpf(scmp_filter_ctx ctx, uint8_t **program, size_t *length) {
 
 int cs_seccomp_compile(cs_seccomp_action default_action, int default_errno, const cs_seccomp_rule *rules, size_t count,
                        const uint32_t *extra_arches, size_t arch_count, uint8_t **program, size_t *length,
-                       size_t *unknown, char *failed_syscall, size_t failed_syscall_size) {
+                       char *failed_syscall, size_t failed_syscall_size) {
     *program = NULL;
     *length = 0;
-    *unknown = 0;
     if (failed_syscall_size) failed_syscall[0] = 0;
 
     scmp_filter_ctx ctx = seccomp_init(to_libseccomp(default_action, default_errno));
@@ -80,10 +79,7 @@ int cs_seccomp_compile(cs_seccomp_action default_action, int default_errno, cons
     for (size_t i = 0; r >= 0 && i < count; i++) {
         const cs_seccomp_rule *rule = &rules[i];
         int nr = seccomp_syscall_resolve_name(rule->syscall);
-        if (nr == __NR_SCMP_ERROR) {
-            (*unknown)++;
-            continue;
-        }
+        if (nr == __NR_SCMP_ERROR) continue;
         uint32_t action = to_libseccomp(rule->action, rule->errno_value);
         if (action == to_libseccomp(default_action, default_errno)) continue;  // libseccomp refuses no-op rules
         struct scmp_arg_cmp args[6];
@@ -111,4 +107,8 @@ int cs_seccomp_available(void) {
     if (!found) return -ENOSYS;
     // PR_GET_SECCOMP fails with EINVAL on a kernel built without seccomp.
     return prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0 ? -errno : 0;
+}
+
+bool cs_seccomp_syscall_known(const char *name) {
+    return seccomp_syscall_resolve_name(name) != __NR_SCMP_ERROR;
 }

@@ -8,6 +8,7 @@
 #ifndef CSYSTEMDSHIM_H
 #define CSYSTEMDSHIM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/epoll.h>
@@ -132,12 +133,15 @@ typedef struct cs_seccomp_rule {
 } cs_seccomp_rule;
 
 /// Compiles rules into a classic BPF program for the native architecture (plus `extra_arches`, given as AUDIT_ARCH
-/// values). Foreign architectures kill the process. Syscall names this libseccomp does not know are skipped and
-/// counted in `unknown`. On success `*program` is malloc'd BPF (`*length` bytes) for cs_spawn. An invalid rule fails
-/// with -EINVAL and its syscall name in `failed_syscall`.
+/// values). Foreign architectures kill the process. Syscall names this libseccomp does not know are skipped (see
+/// cs_seccomp_syscall_known). On success `*program` is malloc'd BPF (`*length` bytes) for cs_spawn. An invalid rule
+/// fails with -EINVAL and its syscall name in `failed_syscall`.
 int cs_seccomp_compile(cs_seccomp_action default_action, int default_errno, const cs_seccomp_rule *rules, size_t count,
                        const uint32_t *extra_arches, size_t arch_count, uint8_t *_Nullable *_Nonnull program,
-                       size_t *length, size_t *unknown, char *failed_syscall, size_t failed_syscall_size);
+                       size_t *length, char *failed_syscall, size_t failed_syscall_size);
+
+/// Whether libseccomp knows the syscall `name` (on any architecture it supports).
+bool cs_seccomp_syscall_known(const char *name);
 
 /// The native architecture's AUDIT_ARCH value, and the one for a libseccomp name such as "SCMP_ARCH_X86" (0 if unknown).
 uint32_t cs_seccomp_arch(const char *_Nullable name);

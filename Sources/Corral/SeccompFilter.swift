@@ -3,6 +3,9 @@ internal import CSystemdShim
 /// A seccomp profile compiled to classic BPF, ready for the spawn shim to load.
 struct SeccompFilter: Sendable {
     let program: [UInt8]
+    /// Syscall names of rules that refuse (act otherwise than allow and than the default) which libseccomp does not
+    /// know: skipped, as Docker skips them, so they refuse nothing; a typo in a deny list shows up here.
+    let unknownRefusals: [String]
 
     /// Compiles `profile` with libseccomp for the native architecture (and the profile's extra ones).
     init(_ profile: SeccompProfile) throws(CorralError) {
@@ -22,11 +25,10 @@ struct SeccompFilter: Sendable {
         let (defaultAction, defaultErrno) = Self.shim(profile.defaultAction)
         var program: UnsafeMutablePointer<UInt8>?
         var length = 0
-        var unknown = 0
         var failed = [CChar](repeating: 0, count: 64)
         let status = withExtendedLifetime(copies) {
             cs_seccomp_compile(defaultAction, defaultErrno, rules, rules.count, arches, arches.count,
-                               &program, &length, &unknown, &failed, failed.count)
+                               &program, &length, &failed, failed.count)
         }
         guard status >= 0, let program else {
             let culprit = String(decoding: failed.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -36,6 +38,12 @@ struct SeccompFilter: Sendable {
         }
         self.program = Array(UnsafeBufferPointer(start: program, count: length))
         program.deallocate()
+        var unknown: [String] = []
+        for (name, rule) in entries where rule.action != .allow && rule.action != profile.defaultAction
+            && !unknown.contains(name) && !cs_seccomp_syscall_known(name) {
+            unknown.append(name)
+        }
+        unknownRefusals = unknown
     }
 
     private static func shim(_ action: SeccompProfile.Action) -> (cs_seccomp_action, Int32) {

@@ -41,7 +41,11 @@ struct Spawner: Sendable {
         guard available >= 0 else {
             throw CorralError(.unsupportedHost, "this kernel does not support seccomp filters (\(errnoText(-available))); run with --seccomp none to start without one", stage: "seccomp", errno: -available)
         }
-        return try SeccompFilter(profile)
+        let filter = try SeccompFilter(profile)
+        if !filter.unknownRefusals.isEmpty {
+            configuration.warningHandler("the seccomp profile refuses syscalls this system does not know, so they refuse nothing (a typo?): \(filter.unknownRefusals.joined(separator: ", "))")
+        }
+        return filter
     }
 
     /// The scope's properties: identity, placement, accounting, the limits, and the process it holds.

@@ -479,13 +479,14 @@ struct BadInputTests {
         try await Guest.expectNothingLeft(name: name)
     }
 
-    @Test func unknownSyscallNamesAreSkippedAsDockerDoes() async throws {
+    @Test func unknownSyscallNamesAreSkippedAsDockerDoesWithAWarning() async throws {
         let path = try Self.materialize(.text(#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["no_such_call", "ptrace"], "action": "SCMP_ACT_ERRNO"}]}"#))
         defer { Self.remove(path) }
         let name = Guest.uniqueName("unknown-syscall")
         let outcome = try Guest.corral(["run", "--name", name, "--seccomp", path] + Self.server)
         #expect(outcome.status == 0, "\(outcome)")
         #expect(outcome.stdout == "the server ran\n", "\(outcome)")
+        #expect(outcome.stderr.contains("refuses syscalls this system does not know, so they refuse nothing (a typo?): no_such_call"), "\(outcome)")
         _ = try Guest.corral(["reset", name])
         try await Guest.expectNothingLeft(name: name)
     }

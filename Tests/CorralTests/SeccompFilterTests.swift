@@ -20,6 +20,15 @@ struct SeccompFilterTests {
         #expect(audited != (try SeccompFilter(.default).program))
     }
 
+    @Test("unknown names are skipped, and those of refusing rules are told")
+    func unknownNames() throws {
+        let profile = SeccompProfile(defaultAction: .allow, rules: [.init(["ptrace", "no_such_call"], .errno(1)),
+                                                                    .init(["nor_this_one"], .allow)])
+        #expect(try SeccompFilter(profile).unknownRefusals == ["no_such_call"])
+        #expect(try SeccompFilter(.default).unknownRefusals == [])
+        #expect(try SeccompFilter(SeccompProfile.default.auditingRefusals).unknownRefusals == [])
+    }
+
     @Test("compiling is deterministic")
     func deterministic() throws {
         #expect(try SeccompFilter(.default).program == SeccompFilter(.default).program)
