@@ -27,7 +27,9 @@ struct IncidentReplayTests {
         #expect(spawns <= allowed, "at most \(allowed) spawns: \(outcome.stdout)")
         #expect(figures["leftover_processes"] == 0, "\(outcome.stdout)")
         #expect(figures["leftover_scopes"] == 0, "\(outcome.stdout)")
-        let growth = try #require(figures["peak_processes"]) - (try #require(figures["baseline_processes"]))
+        let peak = try #require(figures["peak_processes"])
+        #expect(peak > 0, "the sampler must have seen the replay's processes: \(outcome.stdout)")
+        let growth = peak - (try #require(figures["baseline_processes"]))
         // Nine agents, each with one corral and one server tree (sh + sleep) at a time.
         #expect(growth <= 9 * 4 * 3, "live processes must stay bounded: \(outcome.stdout)")
         #expect(outcome.stdout.contains("sample_refusal=corral: refusing to start server"), "\(outcome.stdout)")
