@@ -91,10 +91,10 @@ struct Cgroup: Sendable {
     }
 
     /// Reads an open file from the start (pread, so event descriptors can be re-read).
-    static func readAll(_ fd: Int32) -> String? {
+    static func readAll(_ fd: Int32, atMost limit: Int = .max) -> String? {
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
+        while bytes.count < limit {
             let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(bytes.count)) }
             if n < 0 { return nil }
             if n == 0 { break }

@@ -27,11 +27,15 @@ extension SeccompProfile {
         guard status.st_size <= Self.maximumFileSize else {
             throw fail("it is \(status.st_size) bytes; a profile may have at most \(Self.maximumFileSize)")
         }
-        guard let text = Cgroup.readAll(fd) else {
+        // The file may grow after fstat: read no more than the limit allows, and refuse what went past it.
+        guard let text = Cgroup.readAll(fd, atMost: Self.maximumFileSize + 1) else {
             let error = Glibc.errno
             throw fail(errnoText(error), errno: error)
         }
         guard !text.isEmpty else { throw fail("the file is empty") }
+        guard text.utf8.count <= Self.maximumFileSize else {
+            throw fail("it grew past \(Self.maximumFileSize) bytes while it was read")
+        }
         try self.init(ociJSON: text, source: "seccomp profile '\(path)'")
     }
 }

@@ -89,15 +89,23 @@ public struct SeccompProfile: Sendable, Equatable {
     )
 
     /// This profile with every refusal turned into `.log`: what it would refuse is allowed, and the kernel's audit
-    /// records it (type=1326 SECCOMP, with syscall=N), to find the call a server that fails under it needs.
+    /// records it (type=1326 SECCOMP, with syscall=N), to find the call a server that fails under it needs. ENOSYS
+    /// answers stay: they make runtimes take their fallback paths, the ones the server takes under the profile.
+    /// Foreign syscall ABIs still kill.
     public var auditingRefusals: SeccompProfile {
+        func audited(_ action: Action) -> Action {
+            switch action {
+            case .allow, .log, .errno(38): action
+            case .errno, .killProcess, .killThread, .trap: .log
+            }
+        }
         var profile = self
         profile.rules = rules.map { rule in
             var rule = rule
-            if rule.action != .allow { rule.action = .log }
+            rule.action = audited(rule.action)
             return rule
         }
-        if defaultAction != .allow { profile.defaultAction = .log }
+        profile.defaultAction = audited(defaultAction)
         return profile
     }
 }

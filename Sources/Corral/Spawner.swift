@@ -43,7 +43,7 @@ struct Spawner: Sendable {
         }
         let filter = try SeccompFilter(profile)
         if !filter.unknownRefusals.isEmpty {
-            configuration.warningHandler("the seccomp profile refuses syscalls this system does not know, so they refuse nothing (a typo?): \(filter.unknownRefusals.joined(separator: ", "))")
+            configuration.warningHandler("the seccomp profile refuses syscalls this libseccomp does not know, so they are not refused: \(filter.unknownRefusals.joined(separator: ", ")) (a typo, or a libseccomp older than the kernel)")
         }
         return filter
     }
@@ -204,15 +204,24 @@ struct Spawner: Sendable {
     /// `systemd-run --scope`). Returns only by throwing.
     func execInPlace() async throws(CorralError) -> Never {
         let admission = try await admit()
-        let bus = try SystemdBus.shared(manager)
-        let image = ProcessImage(self, filter: try compileFilter(), stdio: [-1, -1, -1])
-        let scope = try await createScope(holding: getpid(), bus: bus)
+        let image: ProcessImage
+        let scope: (unit: String, cgroup: Cgroup)
+        do {
+            let bus = try SystemdBus.shared(manager)
+            image = ProcessImage(self, filter: try compileFilter(), stdio: [-1, -1, -1])
+            scope = try await createScope(holding: getpid(), bus: bus)
+        } catch {
+            admission?.record.discardIfNew()
+            admission?.record.release()
+            throw error
+        }
         scope.cgroup.close()
         store.recordInstance(InstanceRecord(unit: scope.unit, name: name.rawValue, monitorPID: 0, mainPID: getpid(),
                                             startedAt: UnixTime.now))
         admission?.record.release()
         var stage = CS_STAGE_NONE
         let error = image.exec(&stage)
+        store.removeInstance(unit: scope.unit)
         throw failure(at: stage, errno: -error)
     }
 

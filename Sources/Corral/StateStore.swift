@@ -28,14 +28,22 @@ public struct StateStore: Sendable {
             throw failure("create \(directory)", Glibc.errno)
         }
         let file = path(name)
-        let fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
-        guard fd >= 0 else { throw failure("open \(file)", Glibc.errno) }
-        while flock(fd, LOCK_EX) < 0 {
-            guard Glibc.errno == EINTR else {
-                let error = Glibc.errno
-                close(fd)
-                throw failure("lock \(file)", error)
+        var fd: Int32
+        while true {
+            fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
+            guard fd >= 0 else { throw failure("open \(file)", Glibc.errno) }
+            while flock(fd, LOCK_EX) < 0 {
+                guard Glibc.errno == EINTR else {
+                    let error = Glibc.errno
+                    close(fd)
+                    throw failure("lock \(file)", error)
+                }
             }
+            // The holder before us may have removed the record (a start that failed before its server ran, a
+            // reset): a lock on the unlinked file guards nothing, so open the path again.
+            var info = stat()
+            guard fstat(fd, &info) == 0, info.st_nlink == 0 else { break }
+            close(fd)
         }
         let text = Self.read(fd)
         var state = ServerState()

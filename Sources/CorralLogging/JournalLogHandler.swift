@@ -43,8 +43,18 @@ public struct JournalLogHandler: LogHandler {
                         file: String, function: String, line: UInt) -> [String] {
         var entries = ["MESSAGE=\(message)", "PRIORITY=\(priority(level))", "SYSLOG_IDENTIFIER=\(label)",
                        "CODE_FILE=\(file)", "CODE_LINE=\(line)", "CODE_FUNC=\(function)"]
-        entries += metadata.sorted { $0.key < $1.key }.map { "\(Journal.fieldName($0.key))=\($0.value)" }
+        entries += metadata.sorted { $0.key < $1.key }.map { "\(metadataField($0.key))=\($0.value)" }
         return entries
+    }
+
+    /// Fields this handler sets itself or that the journal gives a meaning to: metadata never overrides them.
+    static let reservedFields: Set = ["MESSAGE", "PRIORITY", "SYSLOG_IDENTIFIER", "SYSLOG_FACILITY", "SYSLOG_PID",
+                                      "CODE_FILE", "CODE_LINE", "CODE_FUNC", "MESSAGE_ID", "ERRNO"]
+
+    /// The journal field of a metadata key: its valid field name, under METADATA_ when that name is reserved.
+    static func metadataField(_ key: String) -> String {
+        let field = Journal.fieldName(key)
+        return reservedFields.contains(field) ? String(("METADATA_" + field).prefix(64)) : field
     }
 
     /// The syslog priority of a swift-log level.

@@ -15,6 +15,7 @@ enum InstallCommand {
                 PREFIX/share/bash-completion/completions/corral
                 PREFIX/share/zsh/site-functions/_corral
                 PREFIX/share/fish/vendor_completions.d/corral.fish
+                PREFIX/share/corral/installed                           what was written, for uninstall
                 /etc/systemd/system/corral.slice                        --system
                 ~/.config/systemd/user/corral.slice                     --user
 
@@ -67,19 +68,31 @@ enum InstallCommand {
             let installation = try Installation(options)
             // Reach the manager before writing anything: without it the slice would be half installed.
             let bus = try SystemdBus.shared(installation.manager)
+            var written: [String] = []
             for file in installation.files {
                 try installation.write(file)
+                written.append(file.path)
                 Console.output("installed \(file.path)\n")
             }
-            if installation.sliceIsOurs == false {
-                Console.warning("kept \(installation.slice): it was not written by corral install")
-            } else {
+            // A slice install wrote and someone edited since (systemctl edit --full keeps the marker) stays too.
+            let recorded = installation.installed()?.first { $0.path == installation.slice }?.identity
+            let sliceEdited = recorded != nil && recorded != Installation.identity(installation.slice)
+            let keepSlice = installation.sliceIsOurs == false || sliceEdited
+            if !keepSlice {
                 try installation.write(installation.sliceFile)
+                written.append(installation.slice)
+            }
+            try installation.recordInstalled(written)
+            if keepSlice {
+                Console.warning("kept \(installation.slice): " + (sliceEdited ? "it was changed since corral install wrote it" : "it was not written by corral install"))
+            } else {
                 try await bus.reload()
                 Console.output("installed \(installation.slice)\n")
                 let loaded = try? await bus.stringProperty("FragmentPath", interface: "org.freedesktop.systemd1.Unit",
                                                           unit: ServerSlice.defaultName)
-                if let loaded, loaded != installation.slice {
+                if loaded == "" {
+                    Console.warning("the \(installation.manager.rawValue) manager does not read \(installation.slice) (is its XDG_CONFIG_HOME another than this shell's?)")
+                } else if let loaded, loaded != installation.slice {
                     Console.warning("\(ServerSlice.defaultName) runs from \(loaded) while servers use it; \(installation.slice) applies when it next starts")
                 }
             }
@@ -101,9 +114,10 @@ enum UninstallCommand {
         abstract: "remove what corral install put in place",
         synopsis: "corral uninstall [--system|--user] [--prefix DIR]",
         discussion: """
-            Removes the files `corral install` writes (see `corral help install`) for the same --system/--user
-            and --prefix, then makes the manager reload its unit files. The slice unit is removed only when it
-            starts with the marker line corral install writes; one written by hand is kept. Directories stay,
+            Removes the files `corral install` wrote (see `corral help install`) for the same --system/--user
+            and --prefix, as recorded in PREFIX/share/corral/installed, then makes the manager reload its unit
+            files. A file replaced or changed since (a distribution's binary, a slice edited by hand) is kept
+            with a warning, and so is a slice unit that install found written by hand. Directories stay,
             and so do the limits `corral slice` set (drop-ins of the manager's own). Running servers are not
             touched: their scopes and the slice they run in go on until they stop.
             """,
@@ -127,20 +141,20 @@ enum UninstallCommand {
             let installation = try Installation(options)
             let bus = try SystemdBus.shared(installation.manager)
             var removed = 0
-            for file in installation.files where try AtomicFile.remove(file.path) {
-                Console.output("removed \(file.path)\n")
+            for (identity, path) in installation.installed() ?? [] {
+                guard let now = Installation.identity(path) else { continue }
+                guard now == identity else {
+                    Console.warning("kept \(path): it was replaced or changed since corral install wrote it")
+                    continue
+                }
+                guard try AtomicFile.remove(path) else { continue }
+                if path == installation.slice { try await bus.reload() }
+                Console.output("removed \(path)\n")
                 removed += 1
             }
-            switch installation.sliceIsOurs {
-            case true?:
-                _ = try AtomicFile.remove(installation.slice)
-                try await bus.reload()
-                Console.output("removed \(installation.slice)\n")
-                removed += 1
-            case false?:
+            _ = try AtomicFile.remove(installation.manifest)
+            if installation.sliceIsOurs == false {
                 Console.warning("kept \(installation.slice): it was not written by corral install")
-            case nil:
-                break
             }
             if removed == 0 {
                 Console.output("nothing of corral's was installed in \(installation.prefix.isEmpty ? "/" : installation.prefix)\n")

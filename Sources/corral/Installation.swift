@@ -11,11 +11,11 @@ struct Installation {
         var printManual = false
 
         static let shared: [Option<Options>] = [
-            Option(["--system"], help: """
+            Option(["--system"], excludes: ["--user"], help: """
                 For everyone: PREFIX is /usr/local unless given, the slice unit is
                 /etc/systemd/system/corral.slice, and the system manager reloads. The default for root.
                 """) { options, _ in options.manager = .system },
-            Option(["--user"], help: """
+            Option(["--user"], excludes: ["--system"], help: """
                 For the calling user: PREFIX is ~/.local unless given, the slice unit is
                 ~/.config/systemd/user/corral.slice (or under $XDG_CONFIG_HOME), and the user's manager reloads.
                 The default for everyone else.
@@ -88,6 +88,33 @@ struct Installation {
     var sliceIsOurs: Bool? {
         guard access(slice, F_OK) == 0 else { return nil }
         return readTrimmedFile(slice)?.split(separator: "\n").first.map(String.init) == Self.sliceMarker
+    }
+
+    /// Where install records what it wrote, so that uninstall removes exactly that: a line per file, its identity
+    /// (device, inode, size, modification time) and its path. A file replaced or edited since is not corral's to
+    /// remove any more (a distribution's /usr/bin/corral, a slice edited with `systemctl edit --full`).
+    var manifest: String { prefix + "/share/corral/installed" }
+
+    /// The identity of the file at `path` as the manifest records it; nil when there is none.
+    static func identity(_ path: String) -> String? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        return "\(info.st_dev):\(info.st_ino):\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
+    }
+
+    /// Records the files install wrote.
+    func recordInstalled(_ paths: [String]) throws(CorralError) {
+        let lines = paths.compactMap { path in Self.identity(path).map { "\($0) \(path)\n" } }
+        try write(File(path: manifest, mode: 0o644, content: .text(lines.joined())))
+    }
+
+    /// What the manifest says install wrote, with each file's identity then; nil when there is no manifest.
+    func installed() -> [(identity: String, path: String)]? {
+        guard let text = readTrimmedFile(manifest) else { return nil }
+        return text.split(separator: "\n").compactMap { line in
+            let parts = line.split(separator: " ", maxSplits: 1)
+            return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
+        }
     }
 
     /// Whether PREFIX/bin is on PATH, so that `corral` finds the installed binary.

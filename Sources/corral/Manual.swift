@@ -44,8 +44,10 @@ enum Manual {
         0    success
         1    a check that found a problem (check, doctor) or nothing to act on (stop)
         64   invalid options, arguments or limits
+        66   wrap, unwrap: CONFIG does not exist, cannot be read or is not a regular file
         69   systemd, cgroup v2 or a controller is unavailable
         71   systemd refused a unit, or a system call or a file failed
+        73   wrap, unwrap: CONFIG, its backup or a temporary file next to it cannot be written
         75   refused by a guardrail (backoff, circuit breaker, instance cap): nothing was started
         126  the server's command could not be executed
         127  the server's command was not found

@@ -74,9 +74,10 @@ enum ServerOptions {
                 default: deny what an MCP server has no business calling (module loading, kexec, mount, ptrace,
                 bpf, perf_event_open, keyrings, reboot, swap, userfaultfd, ...) with EPERM; clone3 and io_uring
                 answer ENOSYS so glibc and libuv fall back; 32-bit and x32 syscalls kill the process.
-                log: the default profile, but what it would deny is allowed and logged by the kernel, to find the
-                call a server that fails under the default needs: `journalctl -k -g 'type=1326'` shows syscall=N
-                (name it with `scmp_sys_resolver N` or `ausyscall N`).
+                log: the default profile, but what it would deny with EPERM is allowed and logged by the kernel,
+                to find the call a server that fails under the default needs: `journalctl -k -g 'type=1326'`
+                shows syscall=N (name it with `scmp_sys_resolver N` or `ausyscall N`). The ENOSYS answers stay, and
+                32-bit and x32 syscalls still kill.
                 none: no filter (a warning is printed; no_new_privs stays on).
                 FILE: a Docker / OCI runtime-spec seccomp JSON profile.
                 """) { options, value throws(CorralError) in

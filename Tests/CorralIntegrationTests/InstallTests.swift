@@ -125,6 +125,24 @@ struct InstallTests {
         #expect(nothing.status == 0 && nothing.stdout.contains("nothing of corral's was installed"), "\(nothing)")
     }
 
+    @Test func uninstallKeepsAFileReplacedSinceInstall() throws {
+        let (options, prefix) = Self.installation()
+        defer { if Guest.isRoot { try? FileManager.default.removeItem(atPath: prefix) } }
+        let install = try Guest.corral(["install"] + options)
+        #expect(install.status == 0, "\(install)")
+        // Another package's corral takes the place of ours.
+        let binary = prefix + "/bin/corral"
+        try FileManager.default.removeItem(atPath: binary)
+        try "#!/bin/sh\necho another corral\n".write(toFile: binary, atomically: false, encoding: .utf8)
+        let uninstall = try Guest.corral(["uninstall"] + options)
+        #expect(uninstall.status == 0, "\(uninstall)")
+        #expect(uninstall.stderr.contains("kept \(binary): it was replaced or changed since corral install wrote it"), "\(uninstall)")
+        #expect(try String(contentsOfFile: binary, encoding: .utf8) == "#!/bin/sh\necho another corral\n")
+        #expect(!FileManager.default.fileExists(atPath: prefix + "/share/man/man1/corral.1"), "the rest is removed")
+        #expect(!FileManager.default.fileExists(atPath: prefix + "/share/corral/installed"))
+        try FileManager.default.removeItem(atPath: binary)
+    }
+
     @Test func aSliceUnitWrittenByHandIsNeitherReplacedNorRemoved() throws {
         let (options, prefix) = Self.installation()
         defer { if Guest.isRoot { try? FileManager.default.removeItem(atPath: prefix) } }

@@ -23,6 +23,14 @@ struct JournalLogHandlerTests {
                             "CODE_FUNC=f()", "FREE_BYTES=12", "SERVER=files"])
     }
 
+    @Test func metadataNeverOverridesTheEntrysOwnFields() {
+        let entries = JournalLogHandler.entries(label: "gateway", level: .info, message: "real", metadata: ["message": "fake", "priority": "0"],
+                                                file: "f", function: "g", line: 1)
+        #expect(entries.filter { $0.hasPrefix("MESSAGE=") } == ["MESSAGE=real"])
+        #expect(entries.filter { $0.hasPrefix("PRIORITY=") } == ["PRIORITY=6"])
+        #expect(entries.contains("METADATA_MESSAGE=fake") && entries.contains("METADATA_PRIORITY=0"))
+    }
+
     @Test(arguments: [(Logger.Level.trace, 7), (.debug, 7), (.info, 6), (.notice, 5), (.warning, 4), (.error, 3), (.critical, 2)])
     func levelsMapToSyslogPriorities(level: Logger.Level, priority: Int) {
         #expect(JournalLogHandler.priority(level) == priority)

@@ -193,13 +193,14 @@ struct SeccompProfileTests {
 }
 
 struct SeccompAuditingTests {
-    @Test func auditingTurnsEveryRefusalIntoALogAndKeepsWhatIsAllowed() {
+    @Test func auditingTurnsEveryRefusalIntoALogAndKeepsWhatIsAllowedAndTheENOSYSAnswers() {
         let audited = SeccompProfile.default.auditingRefusals
         #expect(audited.defaultAction == .allow)
         #expect(audited.rules.map(\.syscalls) == SeccompProfile.default.rules.map(\.syscalls))
-        #expect(audited.rules.allSatisfy { $0.action == .log })
-        let strict = SeccompProfile(defaultAction: .errno(1), rules: [.init(["read"], .allow), .init(["mount"], .killProcess)])
+        #expect(audited.rules.map(\.action) == [.log, .errno(38)])
+        let strict = SeccompProfile(defaultAction: .errno(1), rules: [.init(["read"], .allow), .init(["mount"], .killProcess),
+                                                                      .init(["clone3"], .errno(38)), .init(["bpf"], .trap)])
         #expect(strict.auditingRefusals.defaultAction == .log)
-        #expect(strict.auditingRefusals.rules.map(\.action) == [.allow, .log])
+        #expect(strict.auditingRefusals.rules.map(\.action) == [.allow, .log, .errno(38), .log])
     }
 }
