@@ -140,7 +140,7 @@ int cs_seccomp_compile(cs_seccomp_action default_action, int default_errno, cons
                        const uint32_t *extra_arches, size_t arch_count, uint8_t *_Nullable *_Nonnull program,
                        size_t *length, char *failed_syscall, size_t failed_syscall_size);
 
-/// Whether libseccomp knows the syscall `name` (on any architecture it supports).
+/// Whether libseccomp knows the syscall `name` on the native architecture.
 bool cs_seccomp_syscall_known(const char *name);
 
 /// The native architecture's AUDIT_ARCH value, and the one for a libseccomp name such as "SCMP_ARCH_X86" (0 if unknown).
