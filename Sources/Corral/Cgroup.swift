@@ -97,8 +97,9 @@ struct Cgroup: Sendable {
         while bytes.count < limit {
             let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(bytes.count)) }
             if n < 0 { return nil }
-            if n == 0 { break }
             bytes += buffer.prefix(n)
+            // A short read of a regular, cgroup or proc file is its end: no second call to learn it.
+            if n < buffer.count { break }
         }
         return String(decoding: bytes, as: UTF8.self)
     }

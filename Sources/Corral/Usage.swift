@@ -31,7 +31,8 @@ public struct Usage: Sendable, Equatable {
 
     /// Reads the cgroup's files; nil when the cgroup is gone.
     init?(_ cgroup: Cgroup) {
-        guard cgroup.read("cgroup.controllers") != nil else { return nil }
+        // cpu.stat is a core file of every cgroup (with or without the cpu controller): without it the cgroup is gone.
+        guard let cpu = cgroup.read("cpu.stat") else { return nil }
         let memoryMax = cgroup.number("memory.max")
         let tasksMax = cgroup.number("pids.max")
         memoryCurrent = cgroup.number("memory.current") ?? 0
@@ -39,7 +40,7 @@ public struct Usage: Sendable, Equatable {
         self.memoryMax = memoryMax == .max ? nil : memoryMax
         tasksCurrent = cgroup.number("pids.current") ?? 0
         self.tasksMax = tasksMax == .max ? nil : tasksMax
-        cpuMicroseconds = cgroup.keyed("cpu.stat")["usage_usec"] ?? 0
+        cpuMicroseconds = Cgroup.parseKeyed(cpu)["usage_usec"] ?? 0
         oomKills = cgroup.keyed("memory.events")["oom_kill"] ?? 0
         tasksLimitHits = cgroup.keyed("pids.events")["max"] ?? 0
     }
