@@ -117,18 +117,27 @@ struct CommandSpec<Options>: Sendable {
         return true
     }
 
-    /// Parses a command that takes exactly one argument (`what`, e.g. a configuration file). Returns nil after
-    /// printing the manual for -h or --help.
-    func parseSingleArgument(_ arguments: [String], into options: inout Options, naming what: String) throws(CorralError) -> String? {
-        guard let rest = try parse(arguments, into: &options) else {
-            Console.output(help)
+    /// For the main of a command that takes exactly one argument (wrap, unwrap): that argument, or nil with
+    /// `exitStatus` set to how to end: 0 after -h/--help (the manual printed), or the error's code after bad input
+    /// (its message printed).
+    func singleArgument(_ arguments: [String], into options: inout Options, naming what: String,
+                        exitStatus: inout Int32) -> String? {
+        do throws(CorralError) {
+            guard let rest = try parse(arguments, into: &options) else {
+                Console.output(help)
+                exitStatus = 0
+                return nil
+            }
+            guard rest.count == 1 else {
+                throw CorralError(.invalidConfiguration, rest.isEmpty
+                    ? "no \(what) given: \(synopsis)" : "one \(what) at a time (got \(rest.count)): \(synopsis)")
+            }
+            return rest[0]
+        } catch {
+            Console.error(error.message)
+            exitStatus = error.exitCode
             return nil
         }
-        guard rest.count == 1 else {
-            throw CorralError(.invalidConfiguration, rest.isEmpty
-                ? "no \(what) given: \(synopsis)" : "one \(what) at a time (got \(rest.count)): \(synopsis)")
-        }
-        return rest[0]
     }
 
     private func option(named name: String) -> Option<Options>? {

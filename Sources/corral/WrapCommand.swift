@@ -78,15 +78,9 @@ enum WrapCommand {
 
     static func main(_ arguments: [String]) -> Int32 {
         var options = Options()
-        let path: String
-        do throws(CorralError) {
-            guard let file = try spec.parseSingleArgument(arguments, into: &options, naming: "configuration file") else {
-                return 0
-            }
-            path = file
-        } catch {
-            Console.error(error.message)
-            return error.exitCode
+        var status: Int32 = 0
+        guard let path = spec.singleArgument(arguments, into: &options, naming: "configuration file", exitStatus: &status) else {
+            return status
         }
         if options.corral.contains("/") && !options.corral.hasPrefix("/") {
             Console.warning("--corral \(options.corral) is relative: the client resolves it from its own working directory")
@@ -169,15 +163,9 @@ enum UnwrapCommand {
 
     static func main(_ arguments: [String]) -> Int32 {
         var options = Options()
-        let path: String
-        do throws(CorralError) {
-            guard let file = try spec.parseSingleArgument(arguments, into: &options, naming: "configuration file") else {
-                return 0
-            }
-            path = file
-        } catch {
-            Console.error(error.message)
-            return error.exitCode
+        var status: Int32 = 0
+        guard let path = spec.singleArgument(arguments, into: &options, naming: "configuration file", exitStatus: &status) else {
+            return status
         }
         do throws(MCPConfig.Failure) {
             let result = try MCPConfig.unwrapFile(path, corral: options.corral, inPlace: options.inPlace)
