@@ -100,7 +100,7 @@ struct HostileTests {
     /// its own scope, stops them all and checks that nothing is left.
     private func startServers(_ base: String, count: Int, while disturb: () throws -> Void) async throws {
         let names = (0..<count).map { "\(base)-\($0)" }
-        let marker = "86413"
+        let marker = PsStopGcTests.marker()  // its own: two of these tests run at once
         let monitors = try names.map { try Guest.start(["run", "--name", $0, "--", "sleep", marker]) }
         try disturb()
         for (name, monitor) in zip(names, monitors) {
