@@ -25,8 +25,13 @@ let package = Package(
             cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.linkedLibrary("systemd"), .linkedLibrary("seccomp"), .linkedLibrary("pthread")]
         ),
-        // No Foundation: the launch path and the resident monitor stay small.
-        .target(name: "Corral", dependencies: ["CSystemdShim"], swiftSettings: strictSwift),
+        // The floor that needs no C shim and no libsystemd: values and their parsing (limits, names, seccomp
+        // profiles as data, MCP configs, JSON), the guardrails (arithmetic, state files, admission), the one error type
+        // and the small file helpers. No Foundation: the launch path and the resident monitor stay small.
+        .target(name: "CorralCore", swiftSettings: strictSwift),
+        // The floor that touches the OS through the shim: systemd, cgroups, seccomp filters, the launch path, the
+        // server handle. Re-exports CorralCore, so library users and the CLI import only Corral.
+        .target(name: "Corral", dependencies: ["CorralCore", "CSystemdShim"], swiftSettings: strictSwift),
         // For gateways that log through swift-log: a journal LogHandler and Corral's lifecycle events.
         .target(name: "CorralLogging", dependencies: ["Corral", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strictSwift),
@@ -38,7 +43,11 @@ let package = Package(
         // libFuzzer over the library's parsers, built and run by Scripts/fuzz (-sanitize=fuzzer -DCORRAL_FUZZ).
         .executableTarget(name: "corral-fuzz", dependencies: ["Corral"], path: "Tests/CorralFuzz", exclude: ["Corpus"],
                           swiftSettings: strictSwift),
-        .testTarget(name: "CorralTests", dependencies: ["Corral", "CorralLogging", .product(name: "Logging", package: "swift-log")],
+        // Unit tests of the pure floor: they build and run without libsystemd or libseccomp.
+        .testTarget(name: "CorralCoreTests", dependencies: ["CorralCore"], swiftSettings: strictSwift),
+        // Unit tests of what touches the OS without needing systemd (filters, cgroup parsing, the journal handler,
+        // the CLI's man page).
+        .testTarget(name: "CorralTests", dependencies: ["Corral", "corral", "CorralLogging", .product(name: "Logging", package: "swift-log")],
                     swiftSettings: strictSwift),
         // Runs inside the systemd guest (Scripts/guest); see Scripts/test.
         .testTarget(

@@ -19,7 +19,7 @@ enum NameProperties {
             require(ServerName.from(unit: parsed.newUnitName()) == parsed, "\(text.debugDescription) names \(parsed)")
         }
         _ = ServerName.derived(from: text.split(separator: " ").map(String.init))
-        if (try? ServerSlice.validate(text)) != nil, text != "-.slice" {
+        if (try? SliceName.validate(text)) != nil, text != "-.slice" {
             let path = ServerSlice.cgroupPath(text, manager: .system).split(separator: "/")
             require(path.last.map(String.init) == text && path.allSatisfy { $0.hasSuffix(".slice") },
                     "\(text.debugDescription) has the cgroup path \(path)")

@@ -1,4 +1,4 @@
-@testable import Corral
+@testable import corral
 import Testing
 
 @Suite("ManPage")

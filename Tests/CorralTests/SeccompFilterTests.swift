@@ -63,7 +63,9 @@ struct SeccompFilterTests {
 
     @Test("a Docker-style profile with conditions and extra architectures compiles")
     func dockerStyle() throws {
-        let profile = try SeccompProfile(ociJSON: SeccompProfileTests.dockerStyle)
+        // The fuzzer's seed profile: Docker's layout, with argument conditions, archMap and capability rules.
+        let corpus = String(#filePath.dropLast("CorralTests/SeccompFilterTests.swift".count)) + "CorralFuzz/Corpus/seccomp/docker-style"
+        let profile = try SeccompProfile(contentsOf: corpus)
         let filter = try SeccompFilter(profile)
         #expect(filter.program.count % 8 == 0)
         let native = try SeccompFilter(SeccompProfile(defaultAction: profile.defaultAction, rules: profile.rules))

@@ -1,0 +1,73 @@
+internal import CSystemdShim
+internal import Glibc
+
+/// A process's cgroup v2 directory, opened once so its files are read without path lookups.
+struct Cgroup: Sendable {
+    /// The path below /sys/fs/cgroup, e.g. "/corral.slice/corral-time-1a2b3c4d.scope".
+    let path: String
+    let directory: Int32
+
+    static let root = CgroupFiles.root
+
+    /// Whether /sys/fs/cgroup is a cgroup v2 hierarchy (statfs magic CGROUP2_SUPER_MAGIC), as Corral requires.
+    static var isUnifiedHierarchy: Bool { cs_is_cgroup2(root) == 1 }
+
+    /// The cgroup that process `pid` is in (the "0::" line of /proc/PID/cgroup), opened.
+    init(pid: Int32) throws(CorralError) {
+        guard let path = CgroupFiles.membership(of: String(pid)) else {
+            let file = "/proc/\(pid)/cgroup"
+            throw CorralError(.unsupportedHost, "cannot find the cgroup v2 membership of process \(pid) in \(file)",
+                              stage: "read(\(file))")
+        }
+        try self.init(path: path)
+    }
+
+    /// Opens the cgroup at `path` below /sys/fs/cgroup.
+    init(path: String) throws(CorralError) {
+        let full = Self.root + path
+        let fd = cs_open_directory(full)
+        guard fd >= 0 else {
+            let error = -fd
+            throw CorralError(.system, "cannot open cgroup \(full): \(errnoText(error))", stage: "open(\(full))", errno: error)
+        }
+        self.path = path
+        self.directory = fd
+    }
+
+    /// The last component of the path: the unit for a scope's cgroup.
+    var name: Substring { path.split(separator: "/").last ?? "" }
+
+    func close() { _ = Glibc.close(directory) }
+
+    /// A file's contents, or nil if it cannot be read (the cgroup may be gone).
+    func read(_ file: String) -> String? { FileText.read(file, in: directory) }
+
+    /// A single-number file; "max" is UInt64.max.
+    func number(_ file: String) -> UInt64? {
+        guard let text = read(file)?.trimmingWhitespace() else { return nil }
+        return text == "max" ? .max : UInt64(text)
+    }
+
+    /// A flat keyed file such as memory.events or cpu.stat.
+    func keyed(_ file: String) -> [String: UInt64] { CgroupFiles.keyed(read(file) ?? "") }
+
+    /// Controllers enabled for this cgroup (cgroup.controllers).
+    var controllers: [String] { (read("cgroup.controllers") ?? "").split(whereSeparator: \.isWhitespace).map(String.init) }
+
+    /// SIGKILLs every process in the cgroup and below at once (cgroup.kill, Linux 5.14+).
+    func kill() -> Bool { write("cgroup.kill", "1") }
+
+    /// Writes `value` to a file of the cgroup.
+    func write(_ file: String, _ value: String) -> Bool {
+        let fd = openat(directory, file, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { _ = Glibc.close(fd) }
+        return value.utf8CString.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count - 1) } == value.utf8.count
+    }
+
+    /// Opens a file for reading and for poll's EPOLLPRI notifications (memory.events, pids.events).
+    func openForEvents(_ file: String) -> Int32? {
+        let fd = openat(directory, file, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        return fd >= 0 ? fd : nil
+    }
+}

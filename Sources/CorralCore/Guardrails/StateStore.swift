@@ -1,0 +1,127 @@
+internal import Glibc
+
+/// Where per-server guardrail state lives: /run/corral for the system manager, $XDG_RUNTIME_DIR/corral (or
+/// /run/user/UID/corral) for a user's. One small file per server, guarded by flock(2), so that concurrent invocations
+/// take their decisions one after another. Runtime directories: state does not outlive a reboot.
+public struct StateStore: Sendable {
+    public let directory: String
+    /// Told when a corrupt or truncated record was reset.
+    let warn: @Sendable (String) -> Void
+
+    public init(directory: String, warn: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.directory = directory
+        self.warn = warn
+    }
+
+    /// The store for a manager: system state for root, the user's own otherwise.
+    public static func forManager(_ manager: ServiceManager, warn: @escaping @Sendable (String) -> Void = { _ in }) -> StateStore {
+        if manager == .system { return StateStore(directory: "/run/corral", warn: warn) }
+        let runtime = getenv("XDG_RUNTIME_DIR").map { String(cString: $0) }.flatMap { $0.hasPrefix("/") ? $0 : nil }
+        return StateStore(directory: (runtime ?? "/run/user/\(getuid())") + "/corral", warn: warn)
+    }
+
+    package func path(_ name: ServerName) -> String { directory + "/" + name.escaped + ".state" }
+
+    /// Locks the server's record (creating it), for a decision that must not race another invocation's.
+    public func lock(_ name: ServerName) throws(CorralError) -> LockedServerState {
+        guard mkdir(directory, geteuid() == 0 ? 0o755 : 0o700) == 0 || Glibc.errno == EEXIST else {
+            throw failure("create \(directory)", Glibc.errno)
+        }
+        let file = path(name)
+        var fd: Int32
+        while true {
+            fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
+            guard fd >= 0 else { throw failure("open \(file)", Glibc.errno) }
+            while flock(fd, LOCK_EX) < 0 {
+                guard Glibc.errno == EINTR else {
+                    let error = Glibc.errno
+                    close(fd)
+                    throw failure("lock \(file)", error)
+                }
+            }
+            // The holder before us may have removed the record (a start that failed before its server ran, a
+            // reset): a lock on the unlinked file guards nothing, so open the path again.
+            var info = stat()
+            guard fstat(fd, &info) == 0, info.st_nlink == 0 else { break }
+            close(fd)
+        }
+        // At most 64 KiB: a record is a few hundred bytes, anything bigger is corrupt anyway.
+        let text = FileText.read(descriptor: fd, atMost: 65536) ?? ""
+        var state = ServerState()
+        if !text.isEmpty {
+            if let stored = ServerState(text: text) {
+                state = stored
+            } else {
+                warn("the guardrail state of server '\(name)' in \(file) was unreadable and has been reset")
+            }
+        }
+        return LockedServerState(fd: fd, path: file, isNew: text.isEmpty, state: state)
+    }
+
+    /// Forgets a server's failures and closes its breaker (`corral reset`). Returns whether there was a record.
+    @discardableResult
+    public func reset(_ name: ServerName) throws(CorralError) -> Bool {
+        guard unlink(path(name)) == 0 else {
+            if Glibc.errno == ENOENT { return false }
+            throw failure("remove \(path(name))", Glibc.errno)
+        }
+        return true
+    }
+
+    /// The servers that have a record.
+    public func names() -> [ServerName] {
+        guard let dir = opendir(directory) else { return [] }
+        defer { closedir(dir) }
+        var names: [ServerName] = []
+        while let entry = readdir(dir) {
+            let file = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard file.hasSuffix(".state"),
+                  let raw = ServerName.unescape(file.dropLast(".state".count)[...]),
+                  let name = try? ServerName(raw) else { continue }
+            names.append(name)
+        }
+        return names.sorted { $0.rawValue < $1.rawValue }
+    }
+
+    private func failure(_ what: String, _ error: Int32) -> CorralError {
+        CorralError(.system, "cannot \(what) for guardrail state: \(errnoText(error))", stage: "state", errno: error)
+    }
+}
+
+/// One server's record, locked until `release()` (or until this value is released).
+public final class LockedServerState {
+    public var state: ServerState
+    private var fd: Int32
+    private let path: String
+    /// Whether the record was created by this lock (there was none, or an empty one).
+    private let isNew: Bool
+
+    init(fd: Int32, path: String, isNew: Bool, state: ServerState) {
+        self.fd = fd
+        self.path = path
+        self.isNew = isNew
+        self.state = state
+    }
+
+    deinit { release() }
+
+    /// Writes the record back (in place: the lock belongs to this file).
+    public func save() {
+        guard fd >= 0 else { return }
+        let bytes = Array(state.text.utf8)
+        let written = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        if written == bytes.count { _ = ftruncate(fd, off_t(bytes.count)) }
+    }
+
+    /// Removes the record again if this lock created it: for a start that failed before the server ran. Still
+    /// locked, so a concurrent start either saw nothing yet or retries on a new file.
+    func discardIfNew() {
+        if isNew && fd >= 0 { unlink(path) }
+    }
+
+    /// Unlocks the record.
+    public func release() {
+        if fd >= 0 { close(fd) }
+        fd = -1
+    }
+}

@@ -1,0 +1,69 @@
+import Corral
+internal import Glibc
+
+/// `corral doctor`: would this host survive a runaway MCP server? Each finding has a severity, the evidence read,
+/// and the exact fix.
+enum DoctorCommand {
+    struct Options: ManagerCommandOptions {
+        var manager = SystemdBus.Manager.automatic
+        var gateway: String?
+        var json = false
+        var slice = "corral.slice"
+    }
+
+    static let spec = CommandSpec<Options>(
+        name: "doctor",
+        abstract: "audit the host's own guardrails: cgroups, the gateway's limits, OOM order, swap, seccomp",
+        synopsis: "corral doctor [--system|--user] [--gateway UNIT] [--slice SLICE] [--json]",
+        discussion: """
+            Containing each MCP server is half of what keeps a host alive; the other half is the host. doctor
+            checks, and says for each finding how severe it is, what it read, and the exact fix:
+              - cgroup v2 with the memory, pids and cpu controllers (for a user: delegated to their manager);
+              - Corral's slice and its aggregate limits;
+              - the gateway's unit (--gateway, or the service corral was started from): MemoryHigh, MemoryMax,
+                TasksMax, OOMPolicy, OOMScoreAdjust and KillMode;
+              - whether the kernel would pick sshd or systemd-logind before the gateway or the MCP servers;
+              - swap, the machine's memory, systemd-oomd;
+              - seccomp and no_new_privs; that the user manager is reachable.
+            """,
+        options: ManagerOptions.options() + [
+            Option(["--gateway"], value: "UNIT", help: """
+                The gateway's service unit. Default: the service that started corral, if it was started by one.
+                """) { options, value in options.gateway = value.contains(".") ? value : value + ".service" },
+            Option(["--slice"], value: "SLICE", help: "Corral's slice. Default: corral.slice.") { options, value throws(CorralError) in
+                try SliceName.validate(value, field: "--slice")
+                options.slice = value
+            },
+            Option(["--json"], help: "Print the findings as a JSON array on stdout.") { options, _ in options.json = true },
+        ],
+        takesCommand: false,
+        footer: """
+            EXIT STATUS
+                0 when no finding is severe; 1 when one is (so doctor can gate a deployment script); 64 usage.
+
+            EXAMPLES
+                corral doctor --gateway openclaw-gateway.service
+                corral doctor --user --json
+            """
+    )
+
+    static func main(_ arguments: [String]) async -> Int32 {
+        var options = Options()
+        do throws(CorralError) {
+            guard try spec.parseOptionsOnly(arguments, into: &options) else { return 0 }
+        } catch {
+            Console.error(error.message)
+            return error.exitCode
+        }
+        let findings = await HostAudit(manager: options.manager, slice: options.slice, gateway: options.gateway).run()
+        if options.json {
+            Console.output(JSON.array(findings.map(\.json)).prettyText() + "\n")
+        } else {
+            for finding in findings { Console.output(finding.text) }
+            let severe = findings.filter { $0.severity == .severe }.count
+            let warnings = findings.filter { $0.severity == .warning }.count
+            Console.output("\(findings.count) checks: \(severe) severe, \(warnings) warning(s)\n")
+        }
+        return findings.contains { $0.severity == .severe } ? 1 : 0
+    }
+}
