@@ -113,7 +113,6 @@ _Noreturn static void child(const cs_spawn_spec *spec, int gate, pid_t parent) {
         if (prctl(PR_SET_PDEATHSIG, spec->parent_death_signal) < 0) fail(gate, CS_STAGE_PARENT_DEATH_SIGNAL, errno);
         if (getppid() != parent) _exit(127);
     }
-    if (spec->new_process_group && setpgid(0, 0) < 0) fail(gate, CS_STAGE_PROCESS_GROUP, errno);
 
     // The gate: nothing below runs until the parent says the scope holds us. EOF means the start was abandoned.
     char go;

@@ -75,7 +75,8 @@ typedef struct cs_property {
 int cs_bus_start_transient_unit(cs_bus *bus, const char *unit, const cs_property *properties, size_t count,
                                 cs_completion done, void *_Nullable context);
 
-/// StopUnit(name, "fail") and then waits for the stop job, like crun's teardown. A unit that is already gone
+/// StopUnit(name, "fail") and then waits for the stop job, as crun's teardown does (crun sends "replace"; "fail"
+/// leaves a job already queued for the unit alone and fails instead). A unit that is already gone
 /// completes with the NoSuchUnit D-Bus error.
 int cs_bus_stop_unit(cs_bus *bus, const char *unit, cs_completion done, void *_Nullable context);
 
@@ -160,7 +161,6 @@ typedef struct cs_spawn_spec {
     int oom_score_adj;  // applied when set_oom_score_adj is non-zero
     int set_oom_score_adj;
     int parent_death_signal;  // 0 for none
-    int new_process_group;
 } cs_spawn_spec;
 
 /// Where a child failed between fork and exec.
@@ -168,7 +168,6 @@ typedef enum cs_spawn_stage {
     CS_STAGE_NONE = 0,
     CS_STAGE_STDIO,
     CS_STAGE_CHDIR,
-    CS_STAGE_PROCESS_GROUP,
     CS_STAGE_PARENT_DEATH_SIGNAL,
     CS_STAGE_OOM_SCORE_ADJ,
     CS_STAGE_NO_NEW_PRIVS,

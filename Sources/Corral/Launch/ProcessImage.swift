@@ -37,7 +37,7 @@ final class ProcessImage: @unchecked Sendable {
             stdin_fd: stdio[0], stdout_fd: stdio[1], stderr_fd: stdio[2],
             seccomp_program: program.map { UnsafePointer($0.baseAddress!) }, seccomp_length: program?.count ?? 0,
             oom_score_adj: oomScoreAdjust ?? 0, set_oom_score_adj: oomScoreAdjust == nil ? 0 : 1,
-            parent_death_signal: parentDeathSignal, new_process_group: 0)
+            parent_death_signal: parentDeathSignal)
         return body(&spec)
     }
 

@@ -204,8 +204,7 @@ struct Spawner: Sendable {
             return CorralError(.invalidConfiguration, "cannot change to the working directory: \(text)", stage: "chdir", errno: errno)
         default:
             let names = [CS_STAGE_STDIO: "dup2", CS_STAGE_OOM_SCORE_ADJ: "oom_score_adj",
-                         CS_STAGE_NO_NEW_PRIVS: "prctl(PR_SET_NO_NEW_PRIVS)", CS_STAGE_PARENT_DEATH_SIGNAL: "prctl(PR_SET_PDEATHSIG)",
-                         CS_STAGE_PROCESS_GROUP: "setpgid"]
+                         CS_STAGE_NO_NEW_PRIVS: "prctl(PR_SET_NO_NEW_PRIVS)", CS_STAGE_PARENT_DEATH_SIGNAL: "prctl(PR_SET_PDEATHSIG)"]
             let name = names[stage] ?? "spawn"
             return CorralError(.system, "the server could not be prepared (\(name)): \(text)", stage: name, errno: errno)
         }

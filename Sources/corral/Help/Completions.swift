@@ -128,11 +128,16 @@ enum Completions {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// The first line of the option's help, as zsh shows it beside the option.
     private static func firstLine(of command: CommandSummary, _ names: [String]) -> String {
-        names.joined(separator: ", ")
+        guard let help = command.manual.options.first(where: { $0.names == names })?.help else {
+            return names == ["-h", "--help"] ? "show this help" : names.joined(separator: ", ")
+        }
+        return help.split(separator: "\n").first.map(String.init) ?? ""
     }
 
     private static func escape(_ text: String) -> String {
-        text.filter { $0 != "'" }
+        // Inside '...': a quote closes, escapes itself and reopens; _arguments takes \[ and \] literally.
+        text.map { $0 == "'" ? "'\\''" : $0 == "[" || $0 == "]" ? "\\" + String($0) : String($0) }.joined()
     }
 }
