@@ -24,14 +24,15 @@ struct DoctorTests {
 
         let before = try Self.findings(unit)
         let memory = try #require(before.byID["gateway-memorymax"], "\(before.byID.keys.sorted())")
-        #expect(memory["severity"] == "warning")
+        // The incident's host: no MemoryMax on the gateway and no swap is severe, so doctor fails it.
+        #expect(memory["severity"] == "severe")
         #expect(memory["evidence"] == "MemoryMax=infinity")
         // systemd gives every service DefaultTasksMax (15 % of pid_max): bounded, so fine.
         #expect(before.byID["gateway-tasksmax"]?["severity"] == "ok")
         #expect(before.byID["gateway-memoryhigh"]?["severity"] == "info")
         #expect(before.byID["swap"]?["severity"] == "warning", "the guest has no swap")
         #expect(before.byID["cgroup-v2"]?["severity"] == "ok")
-        #expect(before.status == 0, "nothing here is severe")
+        #expect(before.status == 1, "an unguarded gateway without swap must fail the audit")
 
         // Apply the fix exactly as doctor printed it.
         let fix = try #require(memory["fix"])
@@ -42,12 +43,20 @@ struct DoctorTests {
         let after = try Self.findings(unit)
         #expect(after.byID["gateway-memorymax"]?["severity"] == "ok", "\(after.byID["gateway-memorymax"] ?? [:])")
         #expect(after.byID["gateway-memoryhigh"]?["severity"] == "info", "only the applied fix changes anything")
+        let severe = after.byID.values.filter { $0["severity"] == "severe" }.map { $0["id"] ?? "" }
+        #expect(after.status == (severe.isEmpty ? 0 : 1), "severe after the fix: \(severe)")
+        // --strict fails on the warnings left (no swap, for one).
+        let strict = try Guest.corral(["doctor", "--strict", "--gateway", unit])
+        #expect(strict.status == 1, "\(strict)")
     }
 
-    @Test func humanOutputEndsWithASummaryAndAnUnknownUnitIsAWarning() throws {
+    @Test func humanOutputEndsWithASummaryAndAnUnknownUnitFailsTheAudit() throws {
         let outcome = try Guest.corral(["doctor", "--gateway", "no-such-gateway.service"])
-        #expect(outcome.status == 0, "\(outcome)")
-        #expect(outcome.stdout.contains("[WARNING] gateway unit no-such-gateway.service is not loaded"), "\(outcome)")
-        #expect(outcome.stdout.contains(" checks: 0 severe"), "\(outcome)")
+        #expect(outcome.status == 1, "\(outcome)")
+        #expect(outcome.stdout.contains("[SEVERE] gateway unit no-such-gateway.service does not exist"), "\(outcome)")
+        #expect(outcome.stdout.contains(" checks: ") && !outcome.stdout.contains(" checks: 0 severe"), "\(outcome)")
+        let malformed = try Guest.corral(["doctor", "--gateway", "no such unit"])
+        #expect(malformed.status == 64 && malformed.stdout.isEmpty, "\(malformed)")
+        #expect(malformed.stderr.contains("invalid --gateway 'no such unit'"), "\(malformed)")
     }
 }

@@ -93,16 +93,25 @@ struct HostAudit {
         guard let bus = try? SystemdBus.shared(manager) else { return [] }
         let load = (try? await bus.stringProperty("LoadState", interface: "org.freedesktop.systemd1.Unit", unit: unit)) ?? "?"
         guard load == "loaded" else {
-            return [Finding(id: "gateway", severity: .warning, title: "gateway unit \(unit) is not loaded", evidence: "LoadState=\(load)",
-                            fix: "corral doctor --gateway UNIT with the gateway's service unit")]
+            // A gateway named but not there: nothing about it can be vouched for, so it fails the audit.
+            let list = manager == .user ? "systemctl --user list-units --type=service" : "systemctl list-units --type=service"
+            return [Finding(id: "gateway", severity: .severe,
+                            title: "gateway unit \(unit) does not exist for the \(manager.rawValue) manager",
+                            evidence: "LoadState=\(load)",
+                            fix: "corral doctor --gateway UNIT with the gateway's service unit (\(list) lists them)")]
         }
         let service = "org.freedesktop.systemd1.Service"
         func number(_ name: String) async -> UInt64? { try? await bus.numberProperty(name, interface: service, unit: unit) }
         func string(_ name: String) async -> String? { try? await bus.stringProperty(name, interface: service, unit: unit) }
         let memory = Self.physicalMemory()
+        // The incident's own host: an unbounded gateway on a machine without swap meets the global OOM killer,
+        // which then takes sshd and whatever else, with no time to react.
+        let noSwap = (Self.meminfo()["SwapTotal"] ?? 0) == 0
         var findings: [Finding] = []
         let checks: [(property: String, severity: Finding.Severity, value: UInt64, why: String)] = [
-            ("MemoryMax", .warning, memory / 4 * 3, "one runaway in the gateway can take the whole machine's memory"),
+            ("MemoryMax", noSwap ? .severe : .warning, memory / 4 * 3, noSwap
+                ? "with no swap either, one runaway in the gateway meets the global OOM killer, which may take sshd first"
+                : "one runaway in the gateway can take the whole machine's memory"),
             ("MemoryHigh", .info, memory / 10 * 6, "without it the gateway is reclaimed only when MemoryMax is hit"),
             ("TasksMax", .warning, 4096, "a fork storm in the gateway is bounded only by the kernel's pid_max"),
         ]

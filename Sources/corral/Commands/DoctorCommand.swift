@@ -8,13 +8,14 @@ enum DoctorCommand {
         var manager = SystemdBus.Manager.automatic
         var gateway: String?
         var json = false
+        var strict = false
         var slice = "corral.slice"
     }
 
     static let spec = CommandSpec<Options>(
         name: "doctor",
         abstract: "audit the host's own guardrails: cgroups, the gateway's limits, OOM order, swap, seccomp",
-        synopsis: "corral doctor [--system|--user] [--gateway UNIT] [--slice SLICE] [--json]",
+        synopsis: "corral doctor [--system|--user] [--gateway UNIT] [--slice SLICE] [--strict] [--json]",
         discussion: """
             Containing each MCP server is half of what keeps a host alive; the other half is the host. doctor
             checks, and says for each finding how severe it is, what it read, and the exact fix:
@@ -29,21 +30,37 @@ enum DoctorCommand {
         options: ManagerOptions.options() + [
             Option(["--gateway"], value: "UNIT", help: """
                 The gateway's service unit. Default: the service that started corral, if it was started by one.
-                """) { options, value in options.gateway = value.contains(".") ? value : value + ".service" },
+                A unit that does not exist is a severe finding.
+                """) { options, value throws(CorralError) in
+                    let unit = value.contains(".") ? value : value + ".service"
+                    // systemd's unit_name_is_valid, for the characters: a name with spaces is a typo, not a unit.
+                    guard unit.utf8.count <= 255, let dot = unit.lastIndex(of: "."), dot != unit.startIndex,
+                          unit.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || ":_.\\@-".contains($0)) })
+                    else { throw .invalid("--gateway", value, "expected a unit name such as openclaw-gateway.service") }
+                    options.gateway = unit
+                },
             Option(["--slice"], value: "SLICE", help: "Corral's slice. Default: corral.slice.") { options, value throws(CorralError) in
                 try SliceName.validate(value, field: "--slice")
                 options.slice = value
             },
+            Option(["--strict"], help: """
+                Fail (exit 1) on warnings too, not only on severe findings: for a deployment script or CI that
+                must refuse a host with any known weakness.
+                """) { options, _ in options.strict = true },
             Option(["--json"], help: "Print the findings as a JSON array on stdout.") { options, _ in options.json = true },
         ],
         takesCommand: false,
         footer: """
             EXIT STATUS
-                0 when no finding is severe; 1 when one is (so doctor can gate a deployment script); 64 usage.
+                0 when no finding is severe (with --strict: none is a warning either); 1 when one is, so doctor
+                can gate a deployment script; 64 usage (an unknown option, a malformed unit name).
+                An unguarded gateway (no MemoryMax) on a host without swap, and a --gateway unit that does not
+                exist, are severe.
 
             EXAMPLES
                 corral doctor --gateway openclaw-gateway.service
                 corral doctor --user --json
+                corral doctor --strict --gateway openclaw-gateway.service || exit 1
             """
     )
 
@@ -64,6 +81,7 @@ enum DoctorCommand {
             let warnings = findings.filter { $0.severity == .warning }.count
             Console.output("\(findings.count) checks: \(severe) severe, \(warnings) warning(s)\n")
         }
-        return findings.contains { $0.severity == .severe } ? 1 : 0
+        let failing: Finding.Severity = options.strict ? .warning : .severe
+        return findings.contains { $0.severity >= failing } ? 1 : 0
     }
 }
