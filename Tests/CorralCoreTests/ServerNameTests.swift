@@ -130,20 +130,35 @@ struct ServerNameTests {
         #expect(slash.rawValue == "a/b")
     }
 
-    @Test("derived(from:) names servers after their package or executable", arguments: [
+    @Test("derived(from:) names servers after their package, script or executable, then their command line", arguments: [
         (["npx", "-y", "@modelcontextprotocol/server-filesystem", "/tmp"], "server-filesystem"),
         (["uvx", "mcp-server-time"], "mcp-server-time"),
         (["npx", "-y", "some-server@1.2.3"], "some-server"),
         (["npx", "@scope/pkg@latest"], "pkg"),
         (["python3", "-m", "mcp_server_git"], "mcp_server_git"),
         (["/usr/bin/python3.12", "-u", "-m", "pkg.main"], "pkg.main"),
-        (["/usr/bin/node", "server.js"], "node"),
+        (["/usr/bin/node", "server.js"], "server"),
+        (["node", "--enable-source-maps", "dist/gmail.js"], "gmail"),
+        (["python3", "/srv/slack.py", "--token-file", "x"], "slack"),
+        (["sh", "-c", "exit 42"], "sh"),
         (["pnpm", "dlx", "mcp-thing"], "mcp-thing"),
         (["npx"], "npx"),
         (["./run.sh"], "run.sh"),
         ([], "server"),
     ])
     func derived(command: [String], expected: String) {
-        #expect(ServerName.derived(from: command) == expected)
+        let name = ServerName.derived(from: command)
+        #expect(name.hasPrefix(expected + "-") && name.count == expected.count + 9, "\(name)")
+        #expect(name.suffix(8).allSatisfy { $0.isHexDigit }, "\(name)")
+        #expect(ServerName.derived(from: command) == name, "the same command line always gets the same name")
+    }
+
+    @Test("different command lines never share a derived name")
+    func derivedNamesDiffer() {
+        let commands = [["sh", "-c", "exit 42"], ["sh", "-c", "kill -TERM $$"], ["node", "gmail.js"], ["node", "slack.js"],
+                        ["uvx", "mcp-server-time"], ["uvx", "mcp-server-time", "--local-timezone=UTC"],
+                        ["a", "bc"], ["ab", "c"], ["abc"]]
+        let names = commands.map(ServerName.derived(from:))
+        #expect(Set(names).count == commands.count, "\(names)")
     }
 }

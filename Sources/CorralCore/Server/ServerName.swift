@@ -85,13 +85,21 @@ public struct ServerName: Sendable, Hashable, CustomStringConvertible {
         return String(validating: bytes, as: UTF8.self)
     }
 
-    /// A name derived from a command line: the package a runner starts (`npx -y @scope/server-x` is `server-x`,
-    /// `uvx mcp-server-time` is `mcp-server-time`, `python3 -m mcp_server_git` is `mcp_server_git`), otherwise the
-    /// executable's file name.
+    /// A name derived from a command line: what it runs, then a digest of the whole command line, so that two
+    /// different command lines never share guardrails or an instance cap and the same one always gets the same
+    /// name. What it runs is the package a runner starts (`npx -y @scope/server-x` is `server-x`, `uvx
+    /// mcp-server-time` is `mcp-server-time`, `python3 -m mcp_server_git` is `mcp_server_git`), the script an
+    /// interpreter runs (`node gmail.js` is `gmail`), otherwise the executable's file name (`sh -c ...` is `sh`).
     public static func derived(from command: [String]) -> String {
+        readableName(of: command) + "-" + digest(of: command)
+    }
+
+    private static func readableName(of command: [String]) -> String {
         guard let executable = command.first else { return "server" }
         let base = lastComponent(executable)
         let runners: Set = ["npx", "bunx", "pnpx", "uvx", "pipx", "deno", "bun", "yarn", "pnpm", "npm"]
+        let interpreters: Set = ["node", "nodejs", "ruby", "perl", "php", "bash", "sh", "dash", "zsh", "ksh", "tsx",
+                                 "ts-node", "lua", "Rscript"]
         let arguments = command.dropFirst()
         if base.hasPrefix("python"), let m = arguments.firstIndex(of: "-m"), m + 1 < command.endIndex {
             return command[m + 1]
@@ -102,7 +110,24 @@ public struct ServerName: Sendable, Hashable, CustomStringConvertible {
             if let at = name.lastIndex(of: "@"), at != name.startIndex { name = String(name[..<at]) }
             if !name.isEmpty { return name }
         }
+        // An interpreter's script: the first argument that is not an option (`sh -c CODE` runs no script).
+        if interpreters.contains(base) || base.hasPrefix("python"), !arguments.contains("-c"), !arguments.contains("-e"),
+           let script = arguments.first(where: { !$0.hasPrefix("-") }) {
+            let file = lastComponent(script)
+            let stem = file.lastIndex(of: ".").map { $0 == file.startIndex ? file : String(file[..<$0]) } ?? file
+            if !stem.isEmpty { return stem }
+        }
         return base.isEmpty ? "server" : base
+    }
+
+    /// Eight hex digits of FNV-1a over the command line's arguments, each ended by a NUL.
+    private static func digest(of command: [String]) -> String {
+        var hash: UInt32 = 0x811c_9dc5
+        for byte in command.flatMap({ Array($0.utf8) + [UInt8(0)] }) {
+            hash = (hash ^ UInt32(byte)) &* 0x0100_0193
+        }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 8 - hex.count) + hex
     }
 
     private static func lastComponent(_ path: String) -> String {

@@ -12,8 +12,11 @@ enum ServerOptions {
         [
             Option(["--name"], value: "NAME", excludes: ["--name"], help: """
                 The server's name, used in its unit name (corral-NAME-ID.scope, escaped like systemd-escape), in
-                messages, in `corral ps` and for guardrail state. Default: derived from the command (the package
-                that npx or uvx starts, the module of python -m, else the executable's file name).
+                messages, in `corral ps` and for guardrail state. Default: derived from the command: what it runs
+                (the package that npx or uvx starts, the module of python -m, the script an interpreter such as
+                node runs, else the executable's file name) and 8 hex digits of the whole command line, so that
+                different command lines never share backoff, breaker or instance cap (`node a.js` is a-1f2e3d4c,
+                `node b.js` another). Give --name to keep one identity across changes of arguments.
                 """) { options, value throws(CorralError) in
                     options.server.name = try ServerName(value).rawValue
                 },
