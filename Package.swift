@@ -41,7 +41,7 @@ let package = Package(
         .executableTarget(name: "spawn-bench", dependencies: ["Corral"], path: "Examples/SpawnBench",
                           swiftSettings: strictSwift),
         // libFuzzer over the library's parsers, built and run by Scripts/fuzz (-sanitize=fuzzer -DCORRAL_FUZZ).
-        .executableTarget(name: "corral-fuzz", dependencies: ["Corral"], path: "Tests/CorralFuzz", exclude: ["Corpus"],
+        .executableTarget(name: "corral-fuzz", dependencies: ["Corral", "CorralCore"], path: "Tests/CorralFuzz", exclude: ["Corpus"],
                           swiftSettings: strictSwift),
         // Unit tests of the pure floor: they build and run without libsystemd or libseccomp.
         .testTarget(name: "CorralCoreTests", dependencies: ["CorralCore"], swiftSettings: strictSwift),

@@ -1,5 +1,6 @@
 #if CORRAL_FUZZ
 @testable import Corral
+@testable import CorralCore
 
 /// The first byte picks a parser, the rest is its text. A parsed limit means what its text says: written back as a
 /// plain number it parses to itself, and it becomes scope properties without trapping.

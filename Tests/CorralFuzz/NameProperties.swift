@@ -1,5 +1,6 @@
 #if CORRAL_FUZZ
 @testable import Corral
+@testable import CorralCore
 
 /// A valid server name escapes to a unit name systemd accepts and comes back from it unchanged; parsing any unit name
 /// or deriving a name from any command does not trap; a valid slice name is a chain of slices in the cgroup tree.

@@ -1,5 +1,6 @@
 #if CORRAL_FUZZ
 @testable import Corral
+@testable import CorralCore
 
 /// A profile that parses also compiles to BPF: compiling happens after the guardrail admission and the fork, so
 /// every mistake must be caught while the profile is read.

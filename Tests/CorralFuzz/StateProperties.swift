@@ -1,5 +1,6 @@
 #if CORRAL_FUZZ
 @testable import Corral
+@testable import CorralCore
 
 /// Records as read back from the state directory, which anything may have written: a record that is read is written
 /// back readable, and whatever it holds, a start can be decided, its outcome recorded, and a refusal or `corral ps`
@@ -27,7 +28,7 @@ enum StateProperties {
             require(InstanceRecord(text: record.text) == record, "the instance record is not written back the same")
             _ = ServerInstance.formatSpan(now - record.startedAt)
         }
-        _ = Cgroup.parseKeyed(text)
+        _ = CgroupFiles.keyed(text)
     }
 }
 #endif
