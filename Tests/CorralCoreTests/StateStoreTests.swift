@@ -76,6 +76,20 @@ struct StateStoreTests {
         #expect(census.running.count == 1 && census.reserved == 0, "the dead monitor's record was collected")
     }
 
+    @Test func aProbationThatNoLiveStartCanEndIsOver() async throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let guardrails = guardrails()
+        let probe = try await guardrails.admit()
+        probe.ran()
+        // The probe's monitor was killed: its record names a process that is gone, and no outcome will come.
+        probe.launched(in: "/corral-test-no-such-cgroup").recordRunning(unit: name.newUnitName(), monitorPID: getpid(), mainPID: getpid())
+        let stale = try #require(guardrails.store.census(of: name).running.first)
+        var dead = stale
+        dead.monitorStartTicks = gone.startTicks
+        guardrails.store.recordInstance(dead)
+        _ = try await guardrails.admit()  // not refused after waiting out the probation of a dead probe
+    }
+
     @Test func stateFilesAreOnlyTheOwnersAndAWritableDirectoryIsRepaired() throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)

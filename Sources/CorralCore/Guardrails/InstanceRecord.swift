@@ -41,12 +41,17 @@ public struct InstanceRecord: Sendable, Equatable {
         return monitor.startTicks == nil ? monitor.pidIsTaken : monitor.isRunning
     }
 
-    /// Whether the instance still holds a scope: its monitor runs, its `--exec` server runs, or its cgroup still
-    /// has processes (the orphan of a killed monitor). Records of older corrals tell only whether the PID is taken.
-    package var holdsScope: Bool {
+    /// Whether the instance's monitor runs, or for `--exec` its server: whether its end will be recorded or found.
+    /// Records of older corrals tell only whether the PID is taken.
+    package var isWatched: Bool {
         let watcher = monitor ?? main
-        if watcher.startTicks == nil { return watcher.pidIsTaken }
-        if watcher.isRunning { return true }
+        return watcher.startTicks == nil ? watcher.pidIsTaken : watcher.isRunning
+    }
+
+    /// Whether the instance still holds a scope: it is watched, or its cgroup still has processes (the orphan of a
+    /// killed monitor).
+    package var holdsScope: Bool {
+        if isWatched { return true }
         guard let cgroup, let events = FileText.read(CgroupFiles.root + cgroup + "/cgroup.events") else { return false }
         return CgroupFiles.keyed(events)["populated"] == 1
     }

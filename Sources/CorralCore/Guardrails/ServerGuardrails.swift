@@ -108,6 +108,7 @@ package struct ServerGuardrails: Sendable {
     /// yet: an `--exec` instance found gone within the minimum uptime of its start was a fast failure (its exit
     /// status is unknown: no corral stayed to see it), one found still running past it is healthy. One found gone
     /// later tells nothing (it may have failed at once and been found late), and neither does a killed monitor's.
+    /// A probation with no start left to end it (its monitor was killed) is over: nobody waits for it.
     private func countInstances(_ record: LockedServerState, now: Double) -> Int {
         let (running, reserved, ended) = store.census(of: name)
         for instance in ended where instance.monitor == nil {
@@ -120,6 +121,7 @@ package struct ServerGuardrails: Sendable {
             instance.monitor == nil && instance.main.isRunning && now - instance.startedAt >= policy.minimumUptime.seconds
         }
         if running.contains(where: upLongEnough) { record.state.recordHealthy() }
+        if reserved == 0 && !running.contains(where: \.isWatched) { record.state.probationUntil = 0 }
         return running.count + reserved
     }
 
