@@ -80,11 +80,26 @@ struct GuardrailTests {
         #expect(state.consecutiveFailures == 1)
     }
 
-    @Test func aCleanQuickExitIsNoFailure() {
+    @Test func aCleanQuickExitIsAFastFailureToo() {
         var state = ServerState()
+        #expect(state.admit(now: 0, policy: policy) == nil)
         let clean = Termination(status: .exited(0), reason: .exited, usage: nil)
         state.recordExit(clean, uptime: .milliseconds(5), stderr: [], now: 0, policy: policy, jitter: 0)
-        #expect(state.consecutiveFailures == 0)
+        #expect(state.consecutiveFailures == 1, "exiting 0 at once, every time, is a crash loop")
+        #expect(!state.proven && state.isOnTrial, "and it does not end probation as healthy")
+        state.recordExit(clean, uptime: .seconds(11), stderr: [], now: 20, policy: policy, jitter: 0)
+        #expect(state.consecutiveFailures == 0 && state.proven, "a clean exit after the minimum uptime is fine")
+    }
+
+    @Test func recordsOfTheFirstFormatHoldWallClockTimesAndAreConverted() throws {
+        let old = "version=1\nconsecutive_failures=2\nstarts=3\nnext_start_at=1700000100.5\nbreaker=closed\n"
+            + "breaker_until=0\nlast_exit=exited with status 1\nlast_exit_at=1700000099.5\nproven=0\nprobation_until=0\n"
+        let state = try #require(ServerState(text: old, wallClockOffset: 1_700_000_000))
+        #expect(state.nextStartAt == 100.5 && state.lastExitAt == 99.5, "wall clock less the offset: boot time")
+        #expect(state.breakerUntil == 0 && state.probationUntil == 0, "an unset time stays unset")
+        #expect(state.text.hasPrefix("version=2\n"))
+        #expect(ServerState(text: state.text, wallClockOffset: 1_700_000_000) == state, "version 2 is not converted")
+        #expect(ServerState(text: state.text.replacingFirst("version=2", with: "version=3")) == nil, "an unknown version")
     }
 
     @Test func recordsRoundTripAndCorruptOnesAreRejected() throws {

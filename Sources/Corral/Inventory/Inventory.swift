@@ -24,8 +24,8 @@ public struct ServerInstance: Sendable, Equatable {
     public var stale: Bool
     /// The server's guardrail record, shared by all its instances; nil when it has none.
     public var guardrails: ServerState?
-    /// Unix time until which a start of this server is refused (open breaker, probe running, backoff); nil when a
-    /// start would go ahead now (the instance cap aside).
+    /// Boot time (seconds since boot, the clock of `now`) until which a start of this server is refused (open
+    /// breaker, probe running, backoff); nil when a start would go ahead now (the instance cap aside).
     public var refusedUntil: Double?
 
     public init(name: ServerName, unit: String?, activeState: String, subState: String, mainPID: Int32? = nil,
@@ -79,8 +79,8 @@ public struct ServerInstance: Sendable, Equatable {
     /// "4s", "2m 5s", "1h 3m" (for uptimes and refusals).
     public static func formatSpan(_ seconds: Double) -> String { UnixTime.span(seconds) }
 
-    /// The current Unix time, to compare with `refusedUntil`.
-    public static var now: Double { UnixTime.now }
+    /// The current boot time (CLOCK_BOOTTIME seconds, which guardrail state uses), to compare with `refusedUntil`.
+    public static var now: Double { BootTime.now }
 }
 
 /// A snapshot of a manager's Corral servers, and the instance records whose scope no longer exists.
@@ -100,7 +100,7 @@ public struct Inventory: Sendable {
         // listed afterwards really is an orphan.
         let records = store.instanceRecords()
         let units = try await bus.listUnits(matching: ["corral-*.scope"])
-        let now = UnixTime.now
+        let now = BootTime.now
         let base = ServerSlice.cgroupPath(ServerSlice.defaultName, manager: manager)
         let ours = units.filter { $0.activeState != "inactive" && $0.name.hasPrefix("corral-") }
         let listed = Set(ours.map(\.name))

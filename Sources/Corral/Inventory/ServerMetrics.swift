@@ -19,7 +19,10 @@ public enum ServerMetrics {
         var instances: [ServerInstance]
         /// corral.slice's usage; nil when the slice does not exist.
         var slice: Usage?
+        /// Boot time (see `BootTime`), the clock of refusals and uptimes.
         var now: Double
+        /// Wall clock less boot time, for the start times the metrics tell in Unix time.
+        var wallClockOffset = 0.0
 
         /// One sample per instance with a readable cgroup, labelled server and unit.
         func perInstance(_ value: (ServerInstance, Usage) -> Exposition.Value?) -> [Exposition.Sample] {
@@ -53,7 +56,7 @@ public enum ServerMetrics {
             slice = Usage(cgroup)
             cgroup.close()
         }
-        return exposition(Snapshot(instances: inventory.instances, slice: slice, now: UnixTime.now))
+        return exposition(Snapshot(instances: inventory.instances, slice: slice, now: BootTime.now, wallClockOffset: BootTime.wallClockOffset))
     }
 
     static func exposition(_ snapshot: Snapshot) -> String {
@@ -83,7 +86,7 @@ public enum ServerMetrics {
         Family(name: "corral_server_start_time_seconds", kind: .gauge, labels: instanceLabels,
                help: "When the instance started, in seconds since the Unix epoch.") { snapshot in
             snapshot.perInstance { instance, _ in
-                instance.uptime.map { .real(((snapshot.now - $0) * 1000).rounded() / 1000) }
+                instance.uptime.map { .real(((snapshot.now + snapshot.wallClockOffset - $0) * 1000).rounded() / 1000) }
             }
         },
         Family(name: "corral_server_memory_bytes", kind: .gauge, labels: instanceLabels,

@@ -114,9 +114,7 @@ struct Spawner: Sendable {
     func launch() async throws(CorralError) -> LaunchedServer {
         let admission = try await guardrails?.admit()
         var executed = false
-        defer {
-            if executed { admission?.release() } else { admission?.abandon() }
-        }
+        defer { if !executed { admission?.abandon() } }
         let bus = try SystemdBus.shared(manager)
         let filter = try compileFilter()
         let stdio = try StandardStreams(configuration)
@@ -164,7 +162,8 @@ struct Spawner: Sendable {
         var relay: Int32?
         if case .relay(let target) = configuration.standardError { relay = target }
         return LaunchedServer(pid: pid, pidfd: pidfd, unit: scope.unit, name: name, cgroup: scope.cgroup, bus: bus,
-                              standardStreams: stdio.parentEnds, relayStandardErrorTo: relay, guardrails: guardrails)
+                              standardStreams: stdio.parentEnds, relayStandardErrorTo: relay,
+                              guardrails: admission?.launched(in: scope.cgroup.path))
     }
 
     /// Moves this very process into the scope, contains it and execs the server (`corral run --exec`, like
@@ -182,9 +181,10 @@ struct Spawner: Sendable {
             admission?.abandon()
             throw error
         }
+        // No corral stays to see this server end: the next start of it learns of the end (ServerGuardrails.admit).
+        admission?.launched(in: scope.cgroup.path).recordRunning(unit: scope.unit, monitorPID: 0, mainPID: getpid())
+        admission?.ran()
         scope.cgroup.close()
-        guardrails?.recordRunning(unit: scope.unit, monitorPID: 0, mainPID: getpid())
-        admission?.release()
         var stage = CS_STAGE_NONE
         let error = image.exec(&stage)
         guardrails?.recordGone(unit: scope.unit)

@@ -1,11 +1,12 @@
 /// The one message a refused start prints: which server, why, since when, what it said last, and what to do.
 enum GuardrailMessage {
+    /// `now` and the state's times are boot times (see `BootTime`); the message tells wall-clock times.
     static func refused(_ name: ServerName, _ refusal: Refusal, _ state: ServerState, now: Double,
                         instances: Int = 0) -> CorralError {
         var text = "refusing to start server '\(name)': "
         let failures = "it failed \(state.consecutiveFailures) time(s) in a row soon after starting"
         let last = state.lastExit.isEmpty ? "" : " (last: it \(state.lastExit), \(UnixTime.span(now - state.lastExitAt)) ago)"
-        let when = "until \(UnixTime.clockTime(refusal.until)) (in \(UnixTime.span(refusal.until - now)))"
+        let when = "until \(UnixTime.clockTime(BootTime.wallClock(refusal.until))) (in \(UnixTime.span(refusal.until - now)))"
         switch refusal.reason {
         case .backoff:
             text += "\(failures)\(last); backing off \(when)."

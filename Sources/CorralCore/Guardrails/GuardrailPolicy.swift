@@ -1,7 +1,7 @@
 /// How Corral bounds a caller that retries a failing server forever: backoff, a circuit breaker, an instance cap.
 public struct GuardrailPolicy: Sendable, Equatable {
-    /// An exit (non-zero, or by a signal) sooner than this after the start is a fast failure. Staying up this long
-    /// resets the failure count and closes the breaker.
+    /// Any exit (with status 0 too, or by a signal) sooner than this after the start is a fast failure, unless a
+    /// stop was asked for. Staying up this long resets the failure count and closes the breaker.
     public var minimumUptime: Duration = .seconds(10)
     /// The delay after the first fast failure; it doubles with each further one.
     public var backoffInitial: Duration = .seconds(1)

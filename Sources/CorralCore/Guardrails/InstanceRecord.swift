@@ -1,85 +1,97 @@
-internal import Glibc
-
-/// A running instance as its monitor recorded it: which process watches the scope and which is the server. A scope
-/// whose monitor is gone is stale (`corral gc`). Kept in the state store's `instances/` folder, one file per unit.
+/// A running instance as its monitor recorded it: which process watches the scope, which is the server, and where
+/// its cgroup is. A scope whose monitor is gone is stale (`corral gc`). Kept in the state store's `instances/`
+/// folder, one file per unit (see `StateStore+Instances.swift`).
 public struct InstanceRecord: Sendable, Equatable {
     public var unit: String
     public var name: String
     /// The process that stays with the server (corral run, or the gateway using the library); 0 for `--exec`.
     public var monitorPID: Int32
     public var mainPID: Int32
-    /// Unix time of the start.
+    /// Start times (clock ticks since boot) of the monitor and the main process; nil in records of older corrals.
+    public var monitorStartTicks: UInt64?
+    public var mainStartTicks: UInt64?
+    /// The scope's cgroup below /sys/fs/cgroup; nil in records of older corrals.
+    public var cgroup: String?
+    /// Boot time (seconds since boot, see `BootTime`) of the start.
     public var startedAt: Double
 
-    public init(unit: String, name: String, monitorPID: Int32, mainPID: Int32, startedAt: Double) {
+    public init(unit: String, name: String, monitor: ProcessIdentity?, main: ProcessIdentity, cgroup: String?,
+                startedAt: Double) {
         self.unit = unit
         self.name = name
-        self.monitorPID = monitorPID
-        self.mainPID = mainPID
+        monitorPID = monitor?.pid ?? 0
+        monitorStartTicks = monitor?.startTicks
+        mainPID = main.pid
+        mainStartTicks = main.startTicks
+        self.cgroup = cgroup
         self.startedAt = startedAt
     }
 
-    /// Whether the monitor process still exists (always true for `--exec` instances, which have none).
+    /// The monitor process; nil for `--exec` instances, which have none.
+    public var monitor: ProcessIdentity? {
+        monitorPID == 0 ? nil : ProcessIdentity(pid: monitorPID, startTicks: monitorStartTicks)
+    }
+
+    public var main: ProcessIdentity { ProcessIdentity(pid: mainPID, startTicks: mainStartTicks) }
+
+    /// Whether the monitor process still runs (always true for `--exec` instances, which have none). A record
+    /// without the monitor's start time can only tell that its PID is taken, perhaps by another process.
     public var monitorAlive: Bool {
-        monitorPID == 0 || Self.exists(monitorPID)
+        guard let monitor else { return true }
+        return monitor.startTicks == nil ? monitor.pidIsTaken : monitor.isRunning
     }
 
-    /// Whether the instance is still running: its monitor lives, or for `--exec`, its server does.
-    public var isRunning: Bool {
-        monitorPID == 0 ? Self.exists(mainPID) : Self.exists(monitorPID)
+    /// Whether the instance's monitor runs, or for `--exec` its server: whether its end will be recorded or found.
+    /// Records of older corrals tell only whether the PID is taken.
+    package var isWatched: Bool {
+        let watcher = monitor ?? main
+        return watcher.startTicks == nil ? watcher.pidIsTaken : watcher.isRunning
     }
 
-    private static func exists(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || Glibc.errno == EPERM }
+    /// Whether the instance still holds a scope: it is watched, or its cgroup still has processes (the orphan of a
+    /// killed monitor).
+    package var holdsScope: Bool {
+        if isWatched { return true }
+        guard let cgroup, let events = FileText.read(CgroupFiles.root + cgroup + "/cgroup.events") else { return false }
+        return CgroupFiles.keyed(events)["populated"] == 1
+    }
 
     package var text: String {
-        "unit=\(unit)\nname=\(name)\nmonitor=\(monitorPID)\nmain=\(mainPID)\nstarted=\(startedAt)\n"
+        var lines = ["version=2", "unit=\(unit)", "name=\(name)", "monitor=\(monitorPID)"]
+        if let monitorStartTicks { lines.append("monitor_start=\(monitorStartTicks)") }
+        lines.append("main=\(mainPID)")
+        if let mainStartTicks { lines.append("main_start=\(mainStartTicks)") }
+        if let cgroup { lines.append("cgroup=\(cgroup)") }
+        lines.append("started=\(startedAt)")
+        return lines.joined(separator: "\n") + "\n"
     }
 
-    package init?(text: String) {
+    /// Parses a record. One without a version line is of the first format, whose start is a wall-clock time:
+    /// `wallClockOffset` (wall clock less boot time) turns it into boot time.
+    package init?(text: String, wallClockOffset: Double = BootTime.wallClockOffset) {
         var fields: [String: String] = [:]
         for line in text.split(separator: "\n") {
             guard let equals = line.firstIndex(of: "=") else { return nil }
             fields[String(line[..<equals])] = String(line[line.index(after: equals)...])
         }
         guard let unit = fields["unit"], let name = fields["name"], let monitor = fields["monitor"].flatMap(Int32.init),
-              let main = fields["main"].flatMap(Int32.init), let started = fields["started"].flatMap(Double.init),
+              let main = fields["main"].flatMap(Int32.init), var started = fields["started"].flatMap(Double.init),
               started.isFinite
         else { return nil }
-        self.init(unit: unit, name: name, monitorPID: monitor, mainPID: main, startedAt: started)
-    }
-}
-
-extension StateStore {
-    private var instancesDirectory: String { directory + "/instances" }
-
-    /// Records a running instance (best effort: a listing without it only lacks the PIDs).
-    public func recordInstance(_ record: InstanceRecord) {
-        _ = mkdir(directory, geteuid() == 0 ? 0o755 : 0o700)
-        _ = mkdir(instancesDirectory, geteuid() == 0 ? 0o755 : 0o700)
-        try? AtomicFile.write(record.text, to: instancesDirectory + "/" + record.unit, mode: 0o644)
-    }
-
-    /// Forgets an instance once its scope is gone.
-    public func removeInstance(unit: String) {
-        unlink(instancesDirectory + "/" + unit)
-    }
-
-    /// The running instances of one server, from their records: no bus round trip on the launch path.
-    public func runningInstances(of name: ServerName) -> Int {
-        guard let dir = opendir(instancesDirectory) else { return 0 }
-        defer { closedir(dir) }
-        var count = 0
-        while let entry = readdir(dir) {
-            let file = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard file.hasPrefix(name.unitPrefix), file.hasSuffix(".scope"), instance(unit: file)?.isRunning == true else { continue }
-            count += 1
+        switch fields["version"] {
+        case nil: started -= wallClockOffset
+        case "2": break
+        default: return nil
         }
-        return count
-    }
-
-    /// The instance recorded for a unit, if any.
-    public func instance(unit: String) -> InstanceRecord? {
-        guard let text = FileText.read(instancesDirectory + "/" + unit) else { return nil }
-        return InstanceRecord(text: text)
+        func ticks(_ key: String) -> UInt64?? {
+            guard let value = fields[key] else { return .some(nil) }
+            return UInt64(value).map { .some($0) }
+        }
+        guard let monitorTicks = ticks("monitor_start"), let mainTicks = ticks("main_start"),
+              fields["cgroup"].map({ $0.hasPrefix("/") }) ?? true
+        else { return nil }
+        self.init(unit: unit, name: name,
+                  monitor: monitor == 0 ? nil : ProcessIdentity(pid: monitor, startTicks: monitorTicks),
+                  main: ProcessIdentity(pid: main, startTicks: mainTicks), cgroup: fields["cgroup"], startedAt: started)
     }
 }

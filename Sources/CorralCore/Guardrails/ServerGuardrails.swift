@@ -1,10 +1,18 @@
 /// The guardrails as one start of one server passes through them: admitted (or refused) before anything is forked,
 /// recorded as running once it runs, and told its outcome when it ends. `Spawner` and `ServerProcess` hold one each;
 /// all guardrail decisions and records go through here.
+///
+/// Every decision locks the server's record for a read, a decision and a write only, never across an await: starts
+/// of one server still decide one after another, across processes too, and no task waits for a lock that a
+/// suspended task holds (with as many waiters as pool threads, the holder could never resume).
 package struct ServerGuardrails: Sendable {
     package let store: StateStore
     package let policy: GuardrailPolicy
     package let name: ServerName
+    /// This start's place among the instances, from its admission until its scope is recorded.
+    private var reservation: String?
+    /// The scope's cgroup (below /sys/fs/cgroup), once it exists.
+    private var cgroup: String?
 
     package init(store: StateStore, policy: GuardrailPolicy, name: ServerName) {
         self.store = store
@@ -12,69 +20,123 @@ package struct ServerGuardrails: Sendable {
         self.name = name
     }
 
-    /// A start let through, holding the server's record locked until `release()`, so that concurrent starts of one
-    /// server decide one after another.
-    package final class Admission {
-        private let record: LockedServerState
+    /// A start let through: it holds a place under the instance cap, and, when it is a probe, the probation that
+    /// other starts of the server wait out.
+    package final class Admission: Sendable {
+        private let guardrails: ServerGuardrails
         /// Whether this start is the probe of a server on trial (its probation counts from its exec).
         private let isProbe: Bool
-        private let policy: GuardrailPolicy
+        /// The record as this admission created it; nil when there was one before.
+        private let created: String?
 
-        fileprivate init(record: LockedServerState, isProbe: Bool, policy: GuardrailPolicy) {
-            self.record = record
+        fileprivate init(guardrails: ServerGuardrails, isProbe: Bool, created: String?) {
+            self.guardrails = guardrails
             self.isProbe = isProbe
-            self.policy = policy
+            self.created = created
+        }
+
+        /// The guardrails for the rest of this start's life, once its scope (`cgroup`, below /sys/fs/cgroup)
+        /// exists: their `recordRunning` takes over the place this admission reserved.
+        package func launched(in cgroup: String) -> ServerGuardrails {
+            var launched = guardrails
+            launched.cgroup = cgroup
+            return launched
         }
 
         /// The server has exec'd: a probe's probation counts from now, not from its admission (under load a spawn
         /// can take longer than the probation itself).
         package func ran() {
-            guard isProbe else { return }
-            record.state.probationUntil = UnixTime.now + policy.probation.seconds
+            guard isProbe, let record = try? guardrails.store.lock(guardrails.name) else { return }
+            record.state.probationUntil = BootTime.now + guardrails.policy.probation.seconds
             record.save()
         }
 
-        /// The start failed before the server ran (the exec failed, systemd refused the scope): no record is left
-        /// of a server that had none.
+        /// The start failed before the server ran (the exec failed, systemd refused the scope): its place is given
+        /// back, no record is left of a server that had none, and other starts need not wait out its probation.
         package func abandon() {
-            record.discardIfNew()
-            record.release()
+            guardrails.dropReservation()
+            guard let record = try? guardrails.store.lock(guardrails.name) else { return }
+            if let created, record.state.text == created {
+                record.remove()
+            } else if isProbe {
+                record.state.probationUntil = 0
+                record.save()
+            }
         }
-
-        /// Unlocks the record for the next start.
-        package func release() { record.release() }
     }
 
     /// Refuses at once (no spawn, no scope) a start that backoff, the breaker or the instance cap forbids; otherwise
-    /// returns the admission.
+    /// returns the admission. While another start of an unproven server is on probation this waits for its outcome,
+    /// polling its record (another process may decide it, and nothing tells of that), for at most twice the
+    /// probation: once for a probe still being spawned, once for the probation after its exec. Then it refuses.
     package func admit() async throws(CorralError) -> Admission {
+        let patience = BootTime.now + 2 * policy.probation.seconds
         while true {
             let record = try store.lock(name)
-            let now = UnixTime.now
+            let now = BootTime.now
+            let instances = countInstances(record, now: now)
             let probation = record.state.probationUntil
-            if let refusal = record.state.admit(now: now, policy: policy) {
-                guard refusal.reason == .probation else {
+            var decided = record.state
+            if let refusal = decided.admit(now: now, policy: policy) {
+                record.save()
+                record.release()
+                guard refusal.reason == .probation, now < patience else {
                     throw GuardrailMessage.refused(name, refusal, record.state, now: now)
                 }
-                // Another start of this unproven server is on probation: wait (briefly) for its outcome.
-                record.release()
-                try? await Task.sleep(for: .milliseconds(100))
+                do {
+                    try await Task.sleep(for: .milliseconds(100))
+                } catch {
+                    throw GuardrailMessage.refused(name, refusal, record.state, now: now)
+                }
                 continue
             }
-            let live = store.runningInstances(of: name)
-            if live >= policy.maximumInstances {
+            guard instances < policy.maximumInstances else {
+                record.save()
                 throw GuardrailMessage.refused(name, Refusal(reason: .instanceCap, until: 0), record.state, now: now,
-                                               instances: live)
+                                               instances: instances)
             }
+            record.state = decided
             record.save()
-            return Admission(record: record, isProbe: record.state.probationUntil != probation, policy: policy)
+            var admitted = self
+            admitted.reservation = store.reserveInstance(of: name)
+            return Admission(guardrails: admitted, isProbe: decided.probationUntil != probation,
+                             created: record.isNew ? decided.text : nil)
         }
     }
 
-    /// Records a running instance of this server, for the instance cap and listings.
+    /// The instances of this server that count against the cap, learning on the way what the record does not know
+    /// yet: an `--exec` instance found gone within the minimum uptime of its start was a fast failure (its exit
+    /// status is unknown: no corral stayed to see it), one found still running past it is healthy. One found gone
+    /// later tells nothing (it may have failed at once and been found late), and neither does a killed monitor's.
+    /// A probation with no start left to end it (its monitor was killed) is over: nobody waits for it.
+    private func countInstances(_ record: LockedServerState, now: Double) -> Int {
+        let (running, reserved, ended) = store.census(of: name)
+        for instance in ended where instance.monitor == nil {
+            let lived = now - instance.startedAt
+            guard lived < policy.minimumUptime.seconds else { continue }
+            record.state.recordFastFailure("ended within \(UnixTime.span(lived)) of starting, status unknown under --exec",
+                                           stderr: [], now: now, policy: policy, jitter: .random(in: -1...1))
+        }
+        let upLongEnough = { (instance: InstanceRecord) in
+            instance.monitor == nil && instance.main.isRunning && now - instance.startedAt >= policy.minimumUptime.seconds
+        }
+        if running.contains(where: upLongEnough) { record.state.recordHealthy() }
+        if reserved == 0 && !running.contains(where: \.isWatched) { record.state.probationUntil = 0 }
+        return running.count + reserved
+    }
+
+    /// Records a running instance of this server, for the instance cap and listings; it takes the place that the
+    /// admission reserved. Each process is recorded with its start time, so that a recycled PID is never taken for
+    /// it (a process that is already gone is recorded without).
     package func recordRunning(unit: String, monitorPID: Int32, mainPID: Int32) {
-        store.recordInstance(InstanceRecord(unit: unit, name: name.rawValue, monitorPID: monitorPID, mainPID: mainPID,
-                                            startedAt: UnixTime.now))
+        func identity(_ pid: Int32) -> ProcessIdentity { .running(pid) ?? ProcessIdentity(pid: pid, startTicks: nil) }
+        store.recordInstance(InstanceRecord(unit: unit, name: name.rawValue, monitor: monitorPID == 0 ? nil : identity(monitorPID),
+                                            main: identity(mainPID), cgroup: cgroup, startedAt: BootTime.now))
+        dropReservation()
+    }
+
+    private func dropReservation() {
+        if let reservation { store.removeReservation(reservation) }
     }
 
     /// The server stayed up for the minimum uptime: its past failures are forgotten.
@@ -87,7 +149,7 @@ package struct ServerGuardrails: Sendable {
     /// Records how a run ended (see `ServerState.recordExit`).
     package func recordExit(_ termination: Termination, uptime: Duration, stderr: [String]) {
         guard let record = try? store.lock(name) else { return }
-        record.state.recordExit(termination, uptime: uptime, stderr: stderr, now: UnixTime.now, policy: policy,
+        record.state.recordExit(termination, uptime: uptime, stderr: stderr, now: BootTime.now, policy: policy,
                                 jitter: .random(in: -1...1))
         record.save()
     }

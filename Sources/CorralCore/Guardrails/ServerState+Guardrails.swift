@@ -9,12 +9,13 @@ public struct Refusal: Sendable, Equatable {
         case instanceCap = "instance cap"
     }
     public var reason: Reason
-    /// Unix time after which a start may be tried again (0 for the instance cap: when an instance ends).
+    /// Boot time (see `BootTime`) after which a start may be tried again (0 for the instance cap: when an instance
+    /// ends).
     public var until: Double
 }
 
 extension ServerState {
-    /// Decides whether a start may go ahead at `now` (Unix seconds). Letting a probe through an expired open
+    /// Decides whether a start may go ahead at `now` (boot time). Letting a probe through an expired open
     /// breaker moves it to half-open; any start counts in `starts`.
     public mutating func admit(now: Double, policy: GuardrailPolicy) -> Refusal? {
         switch breaker {
@@ -44,9 +45,9 @@ extension ServerState {
     /// Never seen healthy, or failing since.
     public var isOnTrial: Bool { !proven || consecutiveFailures > 0 }
 
-    /// Records how a run ended. A fast failure (non-zero or by a signal, sooner than the minimum uptime) adds to
-    /// the count, sets the backoff delay (with `jitter` in -1...1) and may open the breaker; anything else clears
-    /// them. A stop that Corral was asked for changes nothing.
+    /// Records how a run ended. Any end sooner than the minimum uptime is a fast failure (see
+    /// `recordFastFailure`), an exit with status 0 too: a server that exits at once every time is a crash loop
+    /// whatever its status. A later end clears the failures. A stop that Corral was asked for changes nothing.
     public mutating func recordExit(_ termination: Termination, uptime: Duration, stderr: [String], now: Double,
                                     policy: GuardrailPolicy, jitter: Double) {
         lastExit = termination.description
@@ -55,11 +56,19 @@ extension ServerState {
             probationUntil = 0  // the probe's outcome is unknown: the next start probes again
             return
         }
-        let failed = termination.exitCode != 0 && uptime < policy.minimumUptime
-        guard failed else {
+        guard uptime < policy.minimumUptime else {
             recordHealthy()
             return
         }
+        recordFastFailure(termination.description, stderr: stderr, now: now, policy: policy, jitter: jitter)
+    }
+
+    /// Records a fast failure, described as "exited with status 1": it adds to the count, sets the backoff delay
+    /// (with `jitter` in -1...1) and may open the breaker.
+    public mutating func recordFastFailure(_ description: String, stderr: [String], now: Double, policy: GuardrailPolicy,
+                                           jitter: Double) {
+        lastExit = description
+        lastExitAt = now
         consecutiveFailures += 1
         probationUntil = 0
         lastStderr = Array(stderr.suffix(20))

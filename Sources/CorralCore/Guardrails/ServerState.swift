@@ -1,5 +1,6 @@
 /// What Corral remembers about one server between invocations: its failures, backoff and breaker, and how it last
-/// ended. Stored as small `key=value` text (see `StateStore`); anything unreadable resets to a fresh state.
+/// ended. Stored as small `key=value` text (see `StateStore`); anything unreadable resets to a fresh state. Its times
+/// are boot times (seconds since boot, see `BootTime`): a step of the wall clock changes no deadline.
 public struct ServerState: Sendable, Equatable {
     /// The circuit breaker's position.
     public enum Breaker: String, Sendable, Equatable {
@@ -14,10 +15,10 @@ public struct ServerState: Sendable, Equatable {
     public var consecutiveFailures = 0
     /// Starts that were let through, over the state's life.
     public var starts = 0
-    /// Unix time (seconds) before which a start is refused because of backoff.
+    /// Boot time before which a start is refused because of backoff.
     public var nextStartAt: Double = 0
     public var breaker = Breaker.closed
-    /// Unix time when an open breaker lets one probe through.
+    /// Boot time when an open breaker lets one probe through.
     public var breakerUntil: Double = 0
     /// How the last run ended ("exited with status 1").
     public var lastExit = ""
@@ -26,7 +27,7 @@ public struct ServerState: Sendable, Equatable {
     public var lastStderr: [String] = []
     /// Whether the server has ever stayed up for the minimum uptime (since the state was created).
     public var proven = false
-    /// Unix time until which the last start of a server on trial is on probation: concurrent starts wait for it.
+    /// Boot time until which the last start of a server on trial is on probation: concurrent starts wait for it.
     public var probationUntil: Double = 0
 
     public init() {}
@@ -34,7 +35,7 @@ public struct ServerState: Sendable, Equatable {
     /// Bounded text: at most 20 stderr lines of 300 characters.
     package var text: String {
         var lines = [
-            "version=1", "consecutive_failures=\(consecutiveFailures)", "starts=\(starts)",
+            "version=2", "consecutive_failures=\(consecutiveFailures)", "starts=\(starts)",
             "next_start_at=\(nextStartAt)", "breaker=\(breaker.rawValue)", "breaker_until=\(breakerUntil)",
             "last_exit=\(Self.escape(lastExit))", "last_exit_at=\(lastExitAt)", "proven=\(proven ? 1 : 0)",
             "probation_until=\(probationUntil)",
@@ -43,10 +44,11 @@ public struct ServerState: Sendable, Equatable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Parses stored text; nil when it is not a complete, valid record (corrupt or truncated).
-    package init?(text: String) {
+    /// Parses stored text; nil when it is not a complete, valid record (corrupt or truncated) or of an unknown
+    /// version. Version 1 held wall-clock times: `wallClockOffset` (wall clock less boot time) converts them.
+    package init?(text: String, wallClockOffset: Double = BootTime.wallClockOffset) {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: true)
-        guard lines.first == "version=1", text.hasSuffix("\n") else { return nil }
+        guard lines.first == "version=1" || lines.first == "version=2", text.hasSuffix("\n") else { return nil }
         var state = ServerState()
         var seen = Set<String>()
         for line in lines.dropFirst() {
@@ -70,6 +72,11 @@ public struct ServerState: Sendable, Equatable {
         }
         guard seen.isSuperset(of: ["consecutive_failures", "starts", "next_start_at", "breaker", "breaker_until"]) else {
             return nil
+        }
+        if lines.first == "version=1" {
+            for time in [\Self.nextStartAt, \.breakerUntil, \.lastExitAt, \.probationUntil] where state[keyPath: time] != 0 {
+                state[keyPath: time] -= wallClockOffset
+            }
         }
         self = state
     }

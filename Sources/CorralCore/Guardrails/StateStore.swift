@@ -1,11 +1,13 @@
 internal import Glibc
 
 /// Where per-server guardrail state lives: /run/corral for the system manager, $XDG_RUNTIME_DIR/corral (or
-/// /run/user/UID/corral) for a user's. One small file per server, guarded by flock(2), so that concurrent invocations
-/// take their decisions one after another. Runtime directories: state does not outlive a reboot.
+/// /run/user/UID/corral) for a user's. One small file per server (mode 0600: it holds the server's last stderr
+/// lines), guarded by flock(2), so that concurrent invocations take their decisions one after another. The lock is
+/// held only for a read, a decision and a write, never across an await. Runtime directories: state does not
+/// outlive a reboot.
 public struct StateStore: Sendable {
     public let directory: String
-    /// Told when a corrupt or truncated record was reset.
+    /// Told when a corrupt or truncated record was reset, or the directory repaired.
     let warn: @Sendable (String) -> Void
 
     public init(directory: String, warn: @escaping @Sendable (String) -> Void = { _ in }) {
@@ -22,15 +24,14 @@ public struct StateStore: Sendable {
 
     package func path(_ name: ServerName) -> String { directory + "/" + name.escaped + ".state" }
 
-    /// Locks the server's record (creating it), for a decision that must not race another invocation's.
+    /// Locks the server's record (creating it), for a decision that must not race another invocation's. Release
+    /// it before any await: another task of this process may be waiting for it on a thread of the same pool.
     public func lock(_ name: ServerName) throws(CorralError) -> LockedServerState {
-        guard mkdir(directory, geteuid() == 0 ? 0o755 : 0o700) == 0 || Glibc.errno == EEXIST else {
-            throw failure("create \(directory)", Glibc.errno)
-        }
+        try prepare(directory)
         let file = path(name)
         var fd: Int32
         while true {
-            fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
+            fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
             guard fd >= 0 else { throw failure("open \(file)", Glibc.errno) }
             while flock(fd, LOCK_EX) < 0 {
                 guard Glibc.errno == EINTR else {
@@ -39,10 +40,19 @@ public struct StateStore: Sendable {
                     throw failure("lock \(file)", error)
                 }
             }
+            var info = stat()
+            guard fstat(fd, &info) == 0 else { break }
+            let foreign = info.st_uid != geteuid()
+            if foreign {
+                // Planted by another user while the directory was writable to others: not ours to believe.
+                warn("the guardrail state of server '\(name)' in \(file) belonged to UID \(info.st_uid) and has been reset")
+                unlink(file)
+            } else if info.st_mode & 0o777 != 0o600 {
+                _ = fchmod(fd, 0o600)  // written by an older corral, readable by everyone
+            }
             // The holder before us may have removed the record (a start that failed before its server ran, a
             // reset): a lock on the unlinked file guards nothing, so open the path again.
-            var info = stat()
-            guard fstat(fd, &info) == 0, info.st_nlink == 0 else { break }
+            guard foreign || info.st_nlink == 0 else { break }
             close(fd)
         }
         // At most 64 KiB: a record is a few hundred bytes, anything bigger is corrupt anyway.
@@ -83,6 +93,25 @@ public struct StateStore: Sendable {
         return names.sorted { $0.rawValue < $1.rawValue }
     }
 
+    /// Creates a state directory if it is missing and checks it before anything in it is trusted: it must be a
+    /// directory (not a symlink) of this user. One that others may write is repaired (its mode reset, with a
+    /// warning); one that another user owns is refused.
+    func prepare(_ path: String) throws(CorralError) {
+        let mode: mode_t = geteuid() == 0 ? 0o755 : 0o700
+        guard mkdir(path, mode) == 0 || Glibc.errno == EEXIST else { throw failure("create \(path)", Glibc.errno) }
+        var info = stat()
+        guard lstat(path, &info) == 0 else { throw failure("inspect \(path)", Glibc.errno) }
+        guard info.st_mode & S_IFMT == S_IFDIR, info.st_uid == geteuid() else {
+            let what = info.st_mode & S_IFMT == S_IFDIR ? "is owned by UID \(info.st_uid), not by UID \(geteuid())"
+                : "is not a directory"
+            throw CorralError(.system, "refusing to use \(path) for guardrail state: it \(what), so another user could forge or read the records in it. Remove it (corral creates it again) or give it to UID \(geteuid()) with mode \(String(mode, radix: 8)).", stage: "state")
+        }
+        if info.st_mode & 0o022 != 0 {
+            guard chmod(path, mode) == 0 else { throw failure("repair the mode of \(path)", Glibc.errno) }
+            warn("the guardrail state directory \(path) was writable by others (mode \(String(info.st_mode & 0o7777, radix: 8))); its mode is now \(String(mode, radix: 8)), and records in it that others wrote are ignored")
+        }
+    }
+
     private func failure(_ what: String, _ error: Int32) -> CorralError {
         CorralError(.system, "cannot \(what) for guardrail state: \(errnoText(error))", stage: "state", errno: error)
     }
@@ -94,7 +123,7 @@ public final class LockedServerState {
     private var fd: Int32
     private let path: String
     /// Whether the record was created by this lock (there was none, or an empty one).
-    private let isNew: Bool
+    package let isNew: Bool
 
     init(fd: Int32, path: String, isNew: Bool, state: ServerState) {
         self.fd = fd
@@ -113,10 +142,10 @@ public final class LockedServerState {
         if written == bytes.count { _ = ftruncate(fd, off_t(bytes.count)) }
     }
 
-    /// Removes the record again if this lock created it: for a start that failed before the server ran. Still
+    /// Removes the record (for a start that failed before its server ran, of a server that had none). Still
     /// locked, so a concurrent start either saw nothing yet or retries on a new file.
-    func discardIfNew() {
-        if isNew && fd >= 0 { unlink(path) }
+    func remove() {
+        if fd >= 0 { unlink(path) }
     }
 
     /// Unlocks the record.

@@ -1,14 +1,28 @@
 internal import Glibc
 
-/// Wall-clock time as Unix seconds, for state that must make sense across processes.
-package enum UnixTime {
-    package static var now: Double {
+/// Seconds since boot on CLOCK_BOOTTIME: the clock of every deadline and start time in guardrail state. It counts
+/// suspended time and is never stepped (unlike the wall clock, which NTP or an administrator may set back by hours),
+/// and the state lives in per-boot /run, so its times never outlive the clock they were taken on.
+package enum BootTime {
+    package static var now: Double { read(CLOCK_BOOTTIME) }
+
+    /// The wall-clock Unix time of a boot time, for messages ("until 14:03:27").
+    package static func wallClock(_ time: Double) -> Double { time + wallClockOffset }
+
+    /// Wall-clock Unix time less boot time, now: what converts one clock to the other (records of the first
+    /// format held wall-clock times).
+    package static var wallClockOffset: Double { read(CLOCK_REALTIME) - read(CLOCK_BOOTTIME) }
+
+    private static func read(_ clock: clockid_t) -> Double {
         var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
+        clock_gettime(clock, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
+}
 
-    /// "14:03:27" in local time.
+/// Times as people read them.
+package enum UnixTime {
+    /// "14:03:27" in local time, for a wall-clock Unix time.
     package static func clockTime(_ time: Double) -> String {
         var seconds = time_t(representable(time))
         var parts = tm()

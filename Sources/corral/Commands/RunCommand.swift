@@ -29,12 +29,17 @@ enum RunCommand {
             with the server's status. An OOM kill or a hit tasks limit is reported on stderr, with the server's name.
             The server's stderr passes through corral, which keeps its last lines.
 
-            Guardrails bound a caller that retries a failing server forever: after fast failures (an exit sooner
-            than --min-uptime) further starts of the same --name are refused at once, without starting anything,
-            for a growing delay; after --breaker-threshold of them the circuit breaker stays open for
-            --breaker-open, then lets one probe through. A refusal exits 75 with one message naming the server,
-            its failures, its last stderr lines and when it may start again. State lives in /run/corral (root)
-            or $XDG_RUNTIME_DIR/corral.
+            Guardrails bound a caller that retries a failing server forever: after fast failures (any exit
+            sooner than --min-uptime, with status 0 too, unless a stop was asked for) further starts of the same
+            --name are refused at once, without starting anything, for a growing delay; after
+            --breaker-threshold of them the circuit breaker stays open for --breaker-open, then lets one probe
+            through. The first start of a server not yet seen healthy is on probation for 3s: concurrent starts
+            of it wait for its outcome (at most twice that long) instead of spawning too. --max-instances caps
+            the instances running at once, counting the scopes of killed monitors until `corral gc` stops them.
+            A refusal exits 75 with one message naming the server, its failures, its last stderr lines and when
+            it may start again. State lives in /run/corral (root) or $XDG_RUNTIME_DIR/corral; its deadlines are
+            kept on the boot clock, so setting the wall clock neither stretches nor shortens them. corral refuses
+            a state directory that another user owns and repairs one that others may write.
 
             Root uses the system manager, everyone else their own user manager (found without XDG_RUNTIME_DIR or
             DBUS_SESSION_BUS_ADDRESS, which MCP clients do not pass on).
@@ -43,7 +48,12 @@ enum RunCommand {
             Option(["--exec"], help: """
                 Do not stay resident: corral moves itself into the scope, applies the seccomp filter and execs the
                 server, like systemd-run --scope. Nothing then kills leftovers when the server exits, and OOM kills
-                are not reported; the scope ends when its last process does.
+                are not reported; the scope ends when its last process does. The guardrails see less: no corral
+                stays to see the exit, so the next start of the server learns of it. A server found gone within
+                --min-uptime of its start counts as a fast failure whatever its status (even a stop by the gateway
+                itself; `corral stop` is not counted), one found still running past it as healthy, one found gone
+                later as neither; its stderr is not kept for refusal messages. Backoff, breaker, probation and
+                --max-instances apply as to any start. `corral wrap` never writes --exec.
                 """) { options, _ in options.exec = true },
             Option(["--warn-memory"], value: "SIZE|PERCENT", help: """
                 Warn once (on stderr and in the journal) when the server's memory crosses this: a size, or a

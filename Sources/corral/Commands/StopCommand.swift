@@ -21,7 +21,9 @@ enum StopCommand {
             Stale instances (see `corral ps`) are stopped too. Says on stderr what it stopped.
 
             A server with a live `corral run` monitor is stopped through it (SIGTERM to corral, which passes it
-            on), so the guardrails record the stop as asked for, never as a failure.
+            on), so the guardrails record the stop as asked for, never as a failure. A process is signalled only
+            when it is provably the recorded one (its PID and start time), never a process that got a recycled
+            PID; an instance recorded by an older corral, without start times, is stopped through its scope.
             """,
         options: ManagerOptions.options() + [
             Option(["--grace"], value: "TIME", help: """
@@ -101,10 +103,17 @@ enum StopCommand {
     /// SIGTERM, grace, then SIGKILL and StopUnit.
     static func stop(_ instance: ServerInstance, bus: SystemdBus, store: StateStore, grace: Duration) async throws(CorralError) {
         let unit = instance.unit!
+        // The monitor only when its record proves it is the very process that watches this scope (PID and start
+        // time): a PID alone may have been recycled for any process.
+        let monitor = store.instance(unit: unit)?.monitor.flatMap { $0.isRunning ? $0 : nil }
+        if monitor == nil {
+            // No monitor (--exec) or a dead one: nobody else forgets the instance. Forgotten first, so that a start
+            // meanwhile does not take this end for a fast failure of an --exec server.
+            store.removeInstance(unit: unit)
+        }
         if instance.isRunning, grace > .zero {
             // Through the monitor when there is one, so that the stop is recorded as asked for.
-            let viaMonitor = instance.monitorPID.map { !instance.stale && kill($0, SIGTERM) == 0 } ?? false
-            if !viaMonitor && !instance.signalMainProcess(SIGTERM) {
+            if monitor?.signal(SIGTERM) != true && !instance.signalMainProcess(SIGTERM) {
                 try? await bus.killUnit(unit, who: "all", signal: SIGTERM)
             }
             let deadline = ContinuousClock.now + grace
@@ -119,14 +128,11 @@ enum StopCommand {
         }
         if instance.activeState == "failed" { try? await bus.resetFailedUnit(unit) }
         // A monitor finishes on its own once the scope is gone; give it a moment so the caller sees it exit.
-        if let monitor = instance.monitorPID, !instance.stale {
+        if let monitor {
             let deadline = ContinuousClock.now + .seconds(2)
-            while ContinuousClock.now < deadline, kill(monitor, 0) == 0 {
+            while ContinuousClock.now < deadline, monitor.isRunning {
                 try? await Task.sleep(for: .milliseconds(20))
             }
-        } else {
-            // No monitor (--exec) or a dead one: nobody else forgets the instance.
-            store.removeInstance(unit: unit)
         }
         let pid = instance.mainPID.map { ", PID \($0)" } ?? ""
         Console.error("stopped \(unit) (server '\(instance.name)'\(pid))")

@@ -5,8 +5,8 @@ enum GuardrailOptions {
     static func options<T: ServerCommandOptions>() -> [Option<T>] {
         [
             Option(["--min-uptime"], value: "TIME", help: """
-                An exit (non-zero or by a signal) sooner than this after starting is a fast failure; staying up
-                this long clears the server's failures. Default: 10s.
+                Any exit sooner than this after starting (with status 0 too, or by a signal) is a fast failure,
+                unless a stop was asked for; staying up this long clears the server's failures. Default: 10s.
                 """) { options, value throws(CorralError) in
                     options.server.guardrails?.minimumUptime = .microseconds(try Limits.timeSpan(value, field: "--min-uptime"))
                 },
