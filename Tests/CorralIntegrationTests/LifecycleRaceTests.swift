@@ -6,7 +6,10 @@ import Testing
 /// item 5 and the stop timer's kill of item 6.
 @Suite(.guestOnly)
 struct LifecycleRaceTests {
-    /// A server through the library, guardrails on with a 1 s minimum uptime, stderr relayed to `fd`.
+    /// The minimum uptime of `guarded` servers: long enough that a loaded guest still exits well before it.
+    static let minimumUptime = Duration.seconds(5)
+
+    /// A server through the library, guardrails on with `minimumUptime`, stderr relayed to `fd`.
     static func guarded(_ name: String, _ script: String, stderr fd: Int32) -> ServerConfiguration {
         ServerConfiguration(executable: "sh", arguments: ["-c", script]) {
             $0.name = name
@@ -14,7 +17,7 @@ struct LifecycleRaceTests {
             $0.standardOutput = .null
             $0.standardError = .relay(to: fd)
             var policy = GuardrailPolicy()
-            policy.minimumUptime = .seconds(1)
+            policy.minimumUptime = minimumUptime
             $0.guardrails = policy
         }
     }
@@ -40,11 +43,13 @@ struct LifecycleRaceTests {
         #expect(pipe(&fds) == 0)
         defer { close(fds[0]); close(fds[1]) }
         _ = fcntl(fds[1], 1031 /* F_SETPIPE_SZ, which Glibc does not export */, 4096)
+        let started = ContinuousClock.now
         let server = try await ServerProcess.spawn(Self.guarded(name, "head -c 20000 /dev/zero >&2; exit 3", stderr: fds[1]))
-        // The main process is reaped (by the library) long before the minimum uptime.
+        // The main process is gone (reaped by the library) well before the minimum uptime.
         let reaped = await Guest.eventually(30) { kill(server.pid, 0) != 0 && errno == ESRCH }
-        #expect(reaped, "the server did not exit")
-        try await Task.sleep(for: .seconds(3))  // lets the minimum uptime pass while the relay is held up
+        #expect(reaped && ContinuousClock.now - started < Self.minimumUptime, "the server did not exit at once")
+        // Lets the minimum uptime pass while the relay is held up.
+        try await Task.sleep(until: started + Self.minimumUptime + .seconds(2))
         var drained = 0
         var buffer = [UInt8](repeating: 0, count: 4096)
         while drained < 20000 {
