@@ -6,22 +6,6 @@ import Testing
 /// item 5 and the stop timer's kill of item 6.
 @Suite(.guestOnly)
 struct LifecycleRaceTests {
-    /// The minimum uptime of `guarded` servers: long enough that a loaded guest still exits well before it.
-    static let minimumUptime = Duration.seconds(5)
-
-    /// A server through the library, guardrails on with `minimumUptime`, stderr relayed to `fd`.
-    static func guarded(_ name: String, _ script: String, stderr fd: Int32) -> ServerConfiguration {
-        ServerConfiguration(executable: "sh", arguments: ["-c", script]) {
-            $0.name = name
-            $0.standardInput = .null
-            $0.standardOutput = .null
-            $0.standardError = .relay(to: fd)
-            var policy = GuardrailPolicy()
-            policy.minimumUptime = minimumUptime
-            $0.guardrails = policy
-        }
-    }
-
     /// A quiet server through the library, guardrails off.
     static func sleeper(_ name: String) -> ServerConfiguration {
         ServerConfiguration(executable: "sleep", arguments: ["86421"]) {
@@ -33,32 +17,33 @@ struct LifecycleRaceTests {
         }
     }
 
-    /// The server exits at once, but the end is still being processed when the minimum uptime passes: its stderr
-    /// relay is held up by a reader that does not read yet (a gateway busy elsewhere). The exit came first, so it
-    /// is a fast failure, never a healthy run.
+    /// The server exits at once, but its end is still being processed when --min-uptime passes: corral's stderr
+    /// relay is held up by a gateway that does not read corral's stderr yet (busy elsewhere). The exit came first,
+    /// so it is a fast failure, never a healthy run. Through `corral run`, whose process does nothing else.
     @Test("13.5: an exit before --min-uptime whose end is processed after it is not recorded as healthy")
     func anExitBeforeMinUptimeProcessedLateIsNotHealthy() async throws {
         let name = Guest.uniqueName("minuptime")
-        var fds: [Int32] = [-1, -1]
-        #expect(pipe(&fds) == 0)
-        defer { close(fds[0]); close(fds[1]) }
-        _ = fcntl(fds[1], 1031 /* F_SETPIPE_SZ, which Glibc does not export */, 4096)
-        let started = ContinuousClock.now
-        let server = try await ServerProcess.spawn(Self.guarded(name, "head -c 20000 /dev/zero >&2; exit 3", stderr: fds[1]))
-        // The main process is gone (reaped by the library) well before the minimum uptime.
-        let reaped = await Guest.eventually(30) { kill(server.pid, 0) != 0 && errno == ESRCH }
-        #expect(reaped && ContinuousClock.now - started < Self.minimumUptime, "the server did not exit at once")
-        // Lets the minimum uptime pass while the relay is held up.
-        try await Task.sleep(until: started + Self.minimumUptime + .seconds(2))
-        var drained = 0
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while drained < 20000 {
-            let n = read(fds[0], &buffer, buffer.count)
-            if n <= 0 { break }
-            drained += n
-        }
-        let end = await server.wait()
-        #expect(end.status == .exited(3), "\(end)")
+        let minimumUptime = 5.0
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Guest.corral)
+        process.arguments = ["run", "--name", name, "--min-uptime", "\(Int(minimumUptime))s", "--",
+                             "sh", "-c", "head -c 100000 /dev/zero >&2; exit 3"]
+        let stderr = Pipe()
+        process.standardError = stderr
+        process.standardOutput = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        let started = Date()
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        // The server's processes are gone well before the minimum uptime; corral is still relaying its stderr.
+        let marker = "head -c 100000"
+        let exited = await Guest.eventually(30) { Guest.processes(containing: marker).isEmpty && Date().timeIntervalSince(started) > 0.5 }
+        #expect(exited && Date().timeIntervalSince(started) < minimumUptime, "the server did not exit at once")
+        // Lets the minimum uptime pass while the relay is held up, then reads.
+        try await Task.sleep(for: .seconds(minimumUptime + 2 - Date().timeIntervalSince(started)))
+        let relayed = stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 3 && relayed.count >= 100000, "status \(process.terminationStatus), \(relayed.count) bytes")
         let state = try await ServerInstance.list().first { $0.name.rawValue == name }?.guardrails
         #expect(state?.consecutiveFailures == 1, "the exit is a fast failure: \(String(describing: state))")
         #expect(state?.proven == false, "a server that never stayed up for --min-uptime was recorded healthy")

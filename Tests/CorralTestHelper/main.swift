@@ -133,7 +133,8 @@ case "waitpid-all":
     var reaper = pthread_t()
     pthread_create(&reaper, nil, reapAnyChild, nil)
     for _ in 0..<3 {
-        let server = await spawn(configuration("sh", ["-c", "sleep 0.2; exit 7"], guardrails: true))
+        // No exit counts as a fast failure: backoff must not refuse the next spawn.
+        let server = await spawn(configuration("sh", ["-c", "sleep 0.2; exit 7"], guardrails: true) { $0.guardrails?.minimumUptime = .zero })
         say("termination=\(await server.wait())")
     }
     say("records=\(instanceRecords())")
