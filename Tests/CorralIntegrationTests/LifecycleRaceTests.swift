@@ -79,4 +79,26 @@ struct LifecycleRaceTests {
         try await Guest.expectNothingLeft(name: base + "-stopped", marker: "sleep 86421")
         try await Guest.expectNothingLeft(name: base + "-bystander")
     }
+
+    /// A monitor SIGKILLed: its server dies with it (parent-death signal) and systemd removes the empty scope, but
+    /// the leaf slice that held it stays until `corral gc` stops it.
+    @Test("13.1: the leaf slice of a SIGKILLed monitor is collected by corral gc")
+    func theLeafSliceOfAKilledMonitorIsCollectedByGc() async throws {
+        let name = Guest.uniqueName("leafgc")
+        let marker = String(UInt32.random(in: 10_000_000...99_999_999))
+        let corral = try Guest.start(["run", "--name", name, "--", "sleep", marker])
+        let up = await Guest.eventually(30) { !Guest.processes(containing: "sleep \(marker)").isEmpty }
+        #expect(up, "the server did not start")
+        let slices = try await Guest.leafSlices(of: name)
+        #expect(slices.count == 1, "one leaf slice per scope: \(slices)")
+        kill(corral.processIdentifier, SIGKILL)
+        corral.waitUntilExit()
+        let scopeGone = try await Guest.eventually(30) { try await Guest.scopes(of: name).isEmpty }
+        #expect(scopeGone, "the scope outlived its server")
+        #expect(try await Guest.leafSlices(of: name) == slices, "the leaf slice stays until someone stops it")
+        let gc = try Guest.corral(["gc"])
+        #expect(gc.status == 0 && slices.allSatisfy { gc.stdout.contains("cleaned \($0)") }, "\(gc)")
+        _ = try? Guest.corral(["reset", name])
+        try await Guest.expectNothingLeft(name: name, marker: "sleep \(marker)")
+    }
 }
