@@ -474,6 +474,7 @@ static int append_properties(sd_bus_message *m, const cs_property *properties, s
 // PIDs, not PIDFDs: the process moved into a scope is our own gated, unreaped child (or ourselves), so its PID cannot
 // be reused under us, and PIDs works on every systemd version without a failed round trip first.
 int cs_bus_start_transient_unit(cs_bus *b, const char *unit, const cs_property *properties, size_t count,
+                                const char *aux_unit, const cs_property *aux_properties, size_t aux_count,
                                 cs_completion done, void *context) {
     sd_bus_message *m = NULL;
     int r = begin(b);
@@ -481,7 +482,14 @@ int cs_bus_start_transient_unit(cs_bus *b, const char *unit, const cs_property *
     r = new_call(b, "StartTransientUnit", &m);
     if (r >= 0) r = sd_bus_message_append(m, "ss", unit, "fail");
     if (r >= 0) r = append_properties(m, properties, count);
-    if (r >= 0) r = sd_bus_message_append(m, "a(sa(sv))", 0);
+    if (r >= 0) r = sd_bus_message_open_container(m, SD_BUS_TYPE_ARRAY, "(sa(sv))");
+    if (r >= 0 && aux_unit) {
+        r = sd_bus_message_open_container(m, SD_BUS_TYPE_STRUCT, "sa(sv)");
+        if (r >= 0) r = sd_bus_message_append_basic(m, 's', aux_unit);
+        if (r >= 0) r = append_properties(m, aux_properties, aux_count);
+        if (r >= 0) r = sd_bus_message_close_container(m);
+    }
+    if (r >= 0) r = sd_bus_message_close_container(m);
     return send(b, r, m, PAYLOAD_JOB, done, context);
 }
 

@@ -70,10 +70,13 @@ typedef struct cs_property {
     size_t count;
 } cs_property;
 
-/// StartTransientUnit(name, "fail", properties, []) and then waits for the start job's JobRemoved, like systemd-run.
-/// Completes with text = the job result ("done" on success; anything else has status -EIO).
+/// StartTransientUnit(name, "fail", properties, aux) and then waits for the start job's JobRemoved, like systemd-run.
+/// `aux_unit`, when not NULL, is one auxiliary unit created in the same call with `aux_properties` (a unit the main
+/// one refers to, such as its slice). Completes with text = the job result ("done" on success; anything else has
+/// status -EIO).
 int cs_bus_start_transient_unit(cs_bus *bus, const char *unit, const cs_property *properties, size_t count,
-                                cs_completion done, void *_Nullable context);
+                                const char *_Nullable aux_unit, const cs_property *_Nullable aux_properties,
+                                size_t aux_count, cs_completion done, void *_Nullable context);
 
 /// StopUnit(name, "fail") and then waits for the stop job, as crun's teardown does (crun sends "replace"; "fail"
 /// leaves a job already queued for the unit alone and fails instead). A unit that is already gone

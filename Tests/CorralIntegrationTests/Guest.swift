@@ -97,6 +97,14 @@ enum Guest {
         return try await SystemdBus.shared().listUnits(matching: [server.unitPrefix + "*"])
     }
 
+    /// Leaf slices (each holds one scope of a server with a monitor) that name a scope of server `name`.
+    static func leafSlices(of name: String) async throws -> [String] {
+        let server = try ServerName(name)
+        return try await SystemdBus.shared().listUnits(matching: ["*-????????.slice"]).filter { unit in
+            unit.activeState != "inactive" && SliceName.scope(ofLeafDescription: unit.description)?.hasPrefix(server.unitPrefix) == true
+        }.map(\.name)
+    }
+
     /// Waits up to `seconds` for `condition` (polling; used only to let the system settle, never to time things).
     static func eventually(_ seconds: Double = 10, _ condition: () async throws -> Bool) async rethrows -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
@@ -107,10 +115,14 @@ enum Guest {
         return try await condition()
     }
 
-    /// Asserts that no scope and no marked process of a finished test is left.
+    /// Asserts that no scope, no leaf slice and no marked process of a finished test is left.
     static func expectNothingLeft(name: String, marker: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-        let gone = try await eventually { try await scopes(of: name).isEmpty }
-        let left = try await scopes(of: name).map(\.name)
+        let gone = try await eventually {
+            let scopesGone = try await scopes(of: name).isEmpty
+            let slicesGone = try await leafSlices(of: name).isEmpty
+            return scopesGone && slicesGone
+        }
+        let left = try await scopes(of: name).map(\.name) + leafSlices(of: name)
         #expect(gone, "scopes of '\(name)' left: \(left)", sourceLocation: sourceLocation)
         if let marker {
             #expect(processes(containing: marker).isEmpty, "processes with '\(marker)' left", sourceLocation: sourceLocation)

@@ -120,7 +120,8 @@ struct MetricsTests {
             #expect(Self.value(families, "corral_server_start_refused_seconds", ["server": name]) == 0)
         }
 
-        let slice = try Self.cgroup(of: plainPID).split(separator: "/").dropLast().joined(separator: "/")
+        // The scope sits in its own leaf slice, which sits in corral.slice.
+        let slice = try Self.cgroup(of: plainPID).split(separator: "/").dropLast(2).joined(separator: "/")
         #expect(Self.value(families, "corral_slice_tasks_max", ["slice": "corral.slice"]) == (try Self.number("/" + slice, "pids.max")))
         #expect((Self.value(families, "corral_slice_tasks", ["slice": "corral.slice"]) ?? 0) >= 2)
 

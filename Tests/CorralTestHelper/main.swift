@@ -48,6 +48,13 @@ func spawn(_ configuration: ServerConfiguration) async -> ServerProcess {
     }
 }
 
+/// A thread that reaps every child it can, as a gateway with `waitpid(-1)` does. Not a closure in the top-level
+/// code: that would be main-actor isolated, and Swift's isolation check traps on a thread of its own.
+nonisolated func reapAnyChild(_: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
+    var status: Int32 = 0
+    while true { if waitpid(-1, &status, 0) < 0 { usleep(1000) } }
+}
+
 /// How SIGPIPE, SIGCHLD, SIGINT, SIGTERM and SIGHUP are handled now, and whether SIGPIPE is blocked.
 func dispositions() -> String {
     var text: [String] = []
@@ -124,12 +131,10 @@ case "sigchld-ignore":
 
 case "waitpid-all":
     var reaper = pthread_t()
-    pthread_create(&reaper, nil, { _ in
-        var status: Int32 = 0
-        while true { if waitpid(-1, &status, 0) < 0 { usleep(1000) } }
-    }, nil)
+    pthread_create(&reaper, nil, reapAnyChild, nil)
     for _ in 0..<3 {
-        let server = await spawn(configuration("sh", ["-c", "sleep 0.2; exit 7"], guardrails: true))
+        // No exit counts as a fast failure: backoff must not refuse the next spawn.
+        let server = await spawn(configuration("sh", ["-c", "sleep 0.2; exit 7"], guardrails: true) { $0.guardrails?.minimumUptime = .zero })
         say("termination=\(await server.wait())")
     }
     say("records=\(instanceRecords())")

@@ -3,7 +3,7 @@ internal import Glibc
 
 /// A process's cgroup v2 directory, opened once so its files are read without path lookups.
 struct Cgroup: Sendable {
-    /// The path below /sys/fs/cgroup, e.g. "/corral.slice/corral-time-1a2b3c4d.scope".
+    /// The path below /sys/fs/cgroup, e.g. "/corral.slice/corral-1a2b3c4d.slice/corral-time-1a2b3c4d.scope".
     let path: String
     let directory: Int32
 
@@ -37,6 +37,9 @@ struct Cgroup: Sendable {
     /// The last component of the path: the unit for a scope's cgroup.
     var name: Substring { path.split(separator: "/").last ?? "" }
 
+    /// The path of the parent cgroup (a scope's slice).
+    var parentPath: String { String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)]) }
+
     func close() { _ = Glibc.close(directory) }
 
     /// A file's contents, or nil if it cannot be read (the cgroup may be gone).
@@ -48,8 +51,8 @@ struct Cgroup: Sendable {
         return text == "max" ? .max : UInt64(text)
     }
 
-    /// A flat keyed file such as memory.events or cpu.stat.
-    func keyed(_ file: String) -> [String: UInt64] { CgroupFiles.keyed(read(file) ?? "") }
+    /// One key of a flat keyed file such as memory.events; nil when the file or the key cannot be read.
+    func counter(_ file: String, _ key: String) -> UInt64? { read(file).flatMap { CgroupFiles.keyed($0)[key] } }
 
     /// Controllers enabled for this cgroup (cgroup.controllers).
     var controllers: [String] { (read("cgroup.controllers") ?? "").split(whereSeparator: \.isWhitespace).map(String.init) }

@@ -89,6 +89,9 @@ public struct Inventory: Sendable {
     public var instances: [ServerInstance]
     /// Records left by instances whose scope is gone (`--exec` instances, killed monitors): `corral gc` removes them.
     public var orphanedRecords: [InstanceRecord]
+    /// Leaf slices whose scope is gone or stale and whose monitor is gone (a killed monitor cannot stop its own):
+    /// `corral gc` stops them.
+    public var orphanedSlices: [String] = []
     /// Where the records live.
     public var store: StateStore
 
@@ -99,10 +102,11 @@ public struct Inventory: Sendable {
         // Records first, units second: a record is written after its scope exists, so a record whose unit is not
         // listed afterwards really is an orphan.
         let records = store.instanceRecords()
-        let units = try await bus.listUnits(matching: ["corral-*.scope"])
+        // Leaf slices are named by their scope's id in whatever slice: their Description tells them apart.
+        let units = try await bus.listUnits(matching: ["corral-*.scope", "*-????????.slice", "????????.slice"])
         let now = BootTime.now
         let base = ServerSlice.cgroupPath(ServerSlice.defaultName, manager: manager)
-        let ours = units.filter { $0.activeState != "inactive" && $0.name.hasPrefix("corral-") }
+        let ours = units.filter { $0.activeState != "inactive" && $0.name.hasPrefix("corral-") && $0.name.hasSuffix(".scope") }
         let listed = Set(ours.map(\.name))
 
         // The cgroup and state files are the cost (a dozen small files per scope): read them on every CPU.
@@ -156,7 +160,13 @@ public struct Inventory: Sendable {
         instances.sort { ($0.name.rawValue, $0.unit ?? "") < ($1.name.rawValue, $1.unit ?? "") }
 
         let orphans = records.values.filter { !listed.contains($0.unit) }.sorted { $0.unit < $1.unit }
-        return Inventory(manager: manager, instances: instances, orphanedRecords: orphans, store: store)
+        let live = Set(instances.filter { $0.isRunning && !$0.stale }.compactMap(\.unit))
+            .union(records.values.filter { $0.monitorPID != 0 && $0.monitorAlive }.map(\.unit))
+        let slices = units.filter { unit in
+            unit.activeState != "inactive" && SliceName.scope(ofLeafDescription: unit.description).map { !live.contains($0) } == true
+        }
+        return Inventory(manager: manager, instances: instances, orphanedRecords: orphans,
+                         orphanedSlices: slices.map(\.name).sorted(), store: store)
     }
 
     /// Builds the rows of listed scopes: instance record, guardrail state, usage from the cgroup at the default path.
@@ -185,7 +195,9 @@ public struct Inventory: Sendable {
             }
             instance.stale = status.activeState == "failed" || (record.map { !$0.monitorAlive } ?? false)
             instance.refusedUntil = state.flatMap { refusal(of: $0, now: now) }
-            if let cgroup = try? Cgroup(path: base + "/" + status.name) {
+            // A scope with a monitor sits in its leaf slice, an `--exec` one in the slice itself.
+            let leaf = SliceName.leaf(of: status.name, in: ServerSlice.defaultName).map { base + "/" + $0 }
+            if let cgroup = (try? Cgroup(path: (leaf ?? base) + "/" + status.name)) ?? (try? Cgroup(path: base + "/" + status.name)) {
                 instance.read(cgroup, boot: &boot)
                 cgroup.close()
             }

@@ -115,11 +115,11 @@ public enum ServerMetrics {
         },
         Family(name: "corral_server_oom_kills_total", kind: .counter, labels: instanceLabels,
                help: "Processes the kernel OOM-killed in the scope (memory.events oom_kill).") { snapshot in
-            snapshot.perInstance { _, usage in .integer(usage.oomKills) }
+            snapshot.perInstance { _, usage in usage.oomKills.map(Exposition.Value.integer) }
         },
         Family(name: "corral_server_tasks_limit_hits_total", kind: .counter, labels: instanceLabels,
                help: "Forks refused at the scope's TasksMax (pids.events max).") { snapshot in
-            snapshot.perInstance { _, usage in .integer(usage.tasksLimitHits) }
+            snapshot.perInstance { _, usage in usage.tasksLimitHits.map(Exposition.Value.integer) }
         },
         Family(name: "corral_server_restarts_total", kind: .counter, labels: ["server"],
                help: "Starts of the server after its first, since its guardrail state was created or reset.") { snapshot in

@@ -55,46 +55,71 @@ struct Spawner: Sendable {
         return filter
     }
 
-    /// The scope's properties: identity, placement, accounting, the limits, and the process it holds.
-    func properties(holding pid: Int32) -> [UnitProperty] {
+    /// The scope's properties: identity, placement (in `slice`), accounting, the limits, and the process it holds.
+    /// A scope with a monitor is collected even when it failed: its outcome is read from its leaf slice.
+    func properties(holding pid: Int32, in slice: String, monitored: Bool) -> [UnitProperty] {
         let command = ([configuration.executable] + configuration.arguments).joined(separator: " ")
         return [
             UnitProperty("Description", .string("Corral MCP server \(name): \(command.prefix(120))")),
-            UnitProperty("Slice", .string(configuration.slice)),
+            UnitProperty("Slice", .string(slice)),
             // One OOM kill takes the whole tree down together (memory.oom.group), never a stray half of it.
             UnitProperty("OOMPolicy", .string("kill")),
             UnitProperty("MemoryAccounting", .bool(true)),
             UnitProperty("TasksAccounting", .bool(true)),
-        ] + configuration.limits.unitProperties + [UnitProperty("PIDs", .pids([UInt32(pid)]))]
+        ] + (monitored ? [UnitProperty("CollectMode", .string("inactive-or-failed"))] : [])
+            + configuration.limits.unitProperties + [UnitProperty("PIDs", .pids([UInt32(pid)]))]
     }
 
-    /// Creates the scope around `pid` and checks that its cgroup can enforce every limit asked for. On failure
-    /// nothing is left: the scope is stopped again.
-    func createScope(holding pid: Int32, bus: SystemdBus) async throws(CorralError) -> (unit: String, cgroup: Cgroup) {
+    /// Starts scope `unit` around `pid`; with a monitor, in its own leaf slice created by the same call.
+    private func startScope(_ unit: String, holding pid: Int32, monitored: Bool, bus: SystemdBus) async throws(CorralError) {
+        let leaf = monitored ? SliceName.leaf(of: unit, in: configuration.slice) : nil
+        let auxiliary = leaf.map { leaf in
+            (unit: leaf, properties: [
+                UnitProperty("Description", .string(SliceName.leafDescription(of: unit))),
+                UnitProperty("MemoryAccounting", .bool(true)),
+                UnitProperty("TasksAccounting", .bool(true)),
+            ])
+        }
+        try await bus.startTransientUnit(unit, properties: properties(holding: pid, in: leaf ?? configuration.slice, monitored: monitored),
+                                         auxiliary: auxiliary)
+    }
+
+    /// Creates the scope around `pid` (`monitored`: in its own leaf slice, for a server whose end this process
+    /// watches) and checks that its cgroup can enforce every limit asked for. On failure nothing is left: the scope
+    /// (and its leaf) is stopped again.
+    func createScope(holding pid: Int32, monitored: Bool, bus: SystemdBus) async throws(CorralError) -> ServerScope {
         try await ServerSlice.ensure(configuration.slice, bus: bus)
         var unit = name.newUnitName()
         do {
-            try await bus.startTransientUnit(unit, properties: properties(holding: pid))
+            try await startScope(unit, holding: pid, monitored: monitored, bus: bus)
         } catch where error.busErrorName == "org.freedesktop.systemd1.UnitExists" {
-            // As crun does: clear a failed leftover and try once more, here under a fresh name.
+            // As crun does: clear a failed leftover and try once more, here under a fresh name (and leaf).
             try? await bus.resetFailedUnit(unit)
             unit = name.newUnitName()
-            try await bus.startTransientUnit(unit, properties: properties(holding: pid))
+            try await startScope(unit, holding: pid, monitored: monitored, bus: bus)
         }
+        let leaf = monitored ? SliceName.leaf(of: unit, in: configuration.slice) : nil
         do throws(CorralError) {
             let cgroup = try Cgroup(pid: pid)
-            guard cgroup.name == unit else {
+            let parent = cgroup.parentPath
+            guard cgroup.name == unit, leaf.map({ parent.hasSuffix("/" + $0) }) ?? true else {
                 cgroup.close()
-                throw CorralError(.unitFailed, "process \(pid) is in \(cgroup.path), not in its new scope \(unit)", stage: "StartTransientUnit")
+                throw CorralError(.unitFailed, "process \(pid) is in \(cgroup.path), not in its new scope \(unit)\(leaf.map { " in \($0)" } ?? "")", stage: "StartTransientUnit")
             }
             let available = cgroup.controllers
             if let missing = configuration.limits.requiredControllers.first(where: { !available.contains($0) }) {
                 cgroup.close()
                 throw missingController(missing, in: cgroup.path)
             }
-            return (unit, cgroup)
+            guard let leaf else { return ServerScope(unit: unit, cgroup: cgroup, leaf: nil) }
+            do throws(CorralError) {
+                return ServerScope(unit: unit, cgroup: cgroup, leaf: (leaf, try Cgroup(path: parent)))
+            } catch {
+                cgroup.close()
+                throw error
+            }
         } catch {
-            try? await bus.stopUnit(unit)
+            try? await bus.stopUnit(leaf ?? unit)
             throw error
         }
     }
@@ -128,9 +153,9 @@ struct Spawner: Sendable {
             stdio.closeParentEnds()
             throw error
         }
-        let scope: (unit: String, cgroup: Cgroup)
+        let scope: ServerScope
         do {
-            scope = try await createScope(holding: pid, bus: bus)
+            scope = try await createScope(holding: pid, monitored: true, bus: bus)
         } catch {
             cs_spawn_abort(pid, gate)
             stdio.closeParentEnds()
@@ -140,20 +165,20 @@ struct Spawner: Sendable {
         let pidfd = cs_pidfd_open(pid)
         guard pidfd >= 0 else {
             cs_spawn_abort(pid, gate)
-            try? await bus.stopUnit(scope.unit)
-            scope.cgroup.close()
+            try? await bus.stopUnit(scope.outermostUnit)
+            scope.close()
             stdio.closeParentEnds()
             throw CorralError(.system, "cannot watch the server's exit: pidfd_open: \(errnoText(-pidfd))", stage: "pidfd_open", errno: -pidfd)
         }
         var stage = CS_STAGE_NONE
         let released = cs_spawn_release(gate, &stage)
         guard released >= 0 else {
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && Glibc.errno == EINTR {}
+            var info = siginfo_t()
+            while waitid(P_PIDFD, id_t(pidfd), &info, WEXITED | __WALL) < 0 && Glibc.errno == EINTR {}
             close(pidfd)
             _ = scope.cgroup.kill()
-            try? await bus.stopUnit(scope.unit)
-            scope.cgroup.close()
+            try? await bus.stopUnit(scope.outermostUnit)
+            scope.close()
             stdio.closeParentEnds()
             throw failure(at: stage, errno: -released)
         }
@@ -161,7 +186,7 @@ struct Spawner: Sendable {
         admission?.ran()
         var relay: Int32?
         if case .relay(let target) = configuration.standardError { relay = target }
-        return LaunchedServer(pid: pid, pidfd: pidfd, unit: scope.unit, name: name, cgroup: scope.cgroup, bus: bus,
+        return LaunchedServer(pid: pid, pidfd: pidfd, scope: scope, name: name, bus: bus,
                               standardStreams: stdio.parentEnds, relayStandardErrorTo: relay,
                               guardrails: admission?.launched(in: scope.cgroup.path))
     }
@@ -171,12 +196,12 @@ struct Spawner: Sendable {
     func execInPlace() async throws(CorralError) -> Never {
         let admission = try await guardrails?.admit()
         let image: ProcessImage
-        let scope: (unit: String, cgroup: Cgroup)
+        let scope: ServerScope
         do {
             let bus = try SystemdBus.shared(manager)
             image = ProcessImage(path: path, configuration, environment: environment, filter: try compileFilter(),
                                  stdio: [-1, -1, -1])
-            scope = try await createScope(holding: getpid(), bus: bus)
+            scope = try await createScope(holding: getpid(), monitored: false, bus: bus)
         } catch {
             admission?.abandon()
             throw error
@@ -184,7 +209,7 @@ struct Spawner: Sendable {
         // No corral stays to see this server end: the next start of it learns of the end (ServerGuardrails.admit).
         admission?.launched(in: scope.cgroup.path).recordRunning(unit: scope.unit, monitorPID: 0, mainPID: getpid())
         admission?.ran()
-        scope.cgroup.close()
+        scope.close()
         var stage = CS_STAGE_NONE
         let error = image.exec(&stage)
         guardrails?.recordGone(unit: scope.unit)

@@ -6,7 +6,8 @@ import Synchronization
 ///
 /// When the server's main process ends, everything left in its scope (grandchildren, `setsid` escapees) is killed at
 /// once and the scope is stopped; `wait()` returns after that. All methods may be called from many tasks at once.
-/// The library reaps the server itself: a gateway must not `waitpid(-1)` its children.
+/// The library reaps the server itself, through a pidfd: a gateway that ignores SIGCHLD or reaps with `waitpid(-1)`
+/// does not take its children (they are forked without an exit signal).
 public final class ServerProcess: Sendable {
     /// The server's main process.
     public let pid: Int32
@@ -24,7 +25,7 @@ public final class ServerProcess: Sendable {
     /// `standardErrorBytes()`.
     public let standardErrorTail = TailBuffer()
 
-    let cgroup: Cgroup
+    private let scope: ServerScope
     private let bus: SystemdBus
     private let guardrails: ServerGuardrails?
     private let started = ContinuousClock.now
@@ -35,14 +36,14 @@ public final class ServerProcess: Sendable {
         var termination: Termination?
         var waiters: [CheckedContinuation<Termination, Never>] = []
         var stopRequested = false
-        /// The main process has been reaped (the termination follows once the scope is gone).
+        /// The main process has ended (the termination follows once its scope is stopped).
         var mainExited = false
-        /// Whether the scope's cgroup still existed when the main process had exited.
-        var scopeRemains = true
-        /// The last usage read while the cgroup existed: the cgroup vanishes with the scope, often before the exit
-        /// is seen, and an OOM kill empties it at once.
+        /// The highest counters and peaks read so far: the scope's cgroup vanishes with it.
         var lastUsage: Usage?
         var eventDescriptors: [Int32] = []
+        /// The cgroup and event descriptors are closed. Set under this lock as they are closed, and checked under
+        /// it before every use, so that no kill or read ever reaches a reused descriptor number.
+        var closed = false
         /// Copies stderr while it is relayed; the exit is recorded after it has drained.
         var relay: Task<Void, Never>?
     }
@@ -58,9 +59,9 @@ public final class ServerProcess: Sendable {
     private init(_ launched: LaunchedServer) {
         guardrails = launched.guardrails
         pid = launched.pid
-        unit = launched.unit
+        unit = launched.scope.unit
         name = launched.name
-        cgroup = launched.cgroup
+        scope = launched.scope
         bus = launched.bus
         standardInput = launched.standardStreams[0]
         standardOutput = launched.standardStreams[1]
@@ -70,23 +71,20 @@ public final class ServerProcess: Sendable {
         if let relay = launched.relayStandardErrorTo { startRelay(to: relay) }
         let reactor = Reactor.shared
         // The kernel flags memory.events and pids.events (EPOLLPRI) when an OOM kill or a refused fork is counted,
-        // before the victims are gone: read them then, since the cgroup vanishes with the scope.
-        for file in ["memory.events", "pids.events"] {
-            guard let fd = cgroup.openForEvents(file) else { continue }
+        // before the victims are gone: read them then, from the open descriptor, while the scope exists.
+        for (file, key, field) in [("memory.events", "oom_kill", \Usage.oomKills), ("pids.events", "max", \Usage.tasksLimitHits)] {
+            guard let fd = scope.cgroup.openForEvents(file) else { continue }
             state.withLock { $0.eventDescriptors.append(fd) }
-            reactor.watch(fd, events: EPOLLPRI.rawValue | EPOLLET.rawValue) { [self] _ in
-                let readable = FileText.read(descriptor: fd) != nil
-                readUsage()
-                return readable
-            }
+            reactor.watch(fd, events: EPOLLPRI.rawValue | EPOLLET.rawValue) { [self] _ in countersChanged(fd, key, field) }
         }
         reactor.watch(pidfd, events: EPOLLIN.rawValue) { [self] _ in mainProcessExited() }
         if let guardrails {
             guardrails.recordRunning(unit: unit, monitorPID: getpid(), mainPID: pid)
-            // Staying up for the minimum uptime is success: forget past failures then, not only at the exit.
+            // Staying up for the minimum uptime is success: forget past failures then, not only at the exit. An
+            // exit before it, however long its end takes to process, is not.
             Task { [self] in
                 try? await Task.sleep(for: guardrails.policy.minimumUptime)
-                if termination == nil { guardrails.recordHealthy() }
+                if !state.withLock({ $0.mainExited }) { guardrails.recordHealthy() }
             }
         }
     }
@@ -108,8 +106,7 @@ public final class ServerProcess: Sendable {
 
     /// Current memory, tasks, CPU and OOM counts from the scope's cgroup; nil once the server has ended.
     public func usage() -> Usage? {
-        guard state.withLock({ $0.termination == nil }) else { return nil }
-        return readUsage()
+        state.withLock { state in state.termination == nil ? readUsage(&state) : nil }
     }
 
     /// Sends a signal to the server's main process (never to a reused PID: it goes through a pidfd).
@@ -138,8 +135,10 @@ public final class ServerProcess: Sendable {
     public func stop(grace: Duration = .seconds(2)) async -> Termination {
         guard requestStop(SIGTERM) else { return await wait() }
         let killer = Task {
-            try? await Task.sleep(for: grace)
-            if self.termination == nil { _ = cgroup.kill() }
+            guard (try? await Task.sleep(for: grace)) != nil else { return }
+            self.state.withLock { state in
+                if !state.closed && state.termination == nil { _ = self.scope.cgroup.kill() }
+            }
         }
         let termination = await wait()
         killer.cancel()
@@ -150,89 +149,107 @@ public final class ServerProcess: Sendable {
 
     func setRelay(_ task: Task<Void, Never>) { state.withLock { $0.relay = task } }
 
-    /// Reads usage now and remembers it, keeping the highest counters and peak seen.
+    /// Reads the scope's usage now (under the lock, while its descriptors are open) and remembers the highest
+    /// counters and peak seen.
     @discardableResult
-    private func readUsage() -> Usage? {
-        guard let fresh = Usage(cgroup) else { return nil }
-        return state.withLock { state in
-            var usage = fresh
-            if let last = state.lastUsage {
-                usage.oomKills = max(usage.oomKills, last.oomKills)
-                usage.tasksLimitHits = max(usage.tasksLimitHits, last.tasksLimitHits)
-                usage.memoryPeak = max(usage.memoryPeak ?? 0, last.memoryPeak ?? 0)
+    private func readUsage(_ state: inout State) -> Usage? {
+        guard !state.closed, let fresh = Usage(scope.cgroup) else { return nil }
+        let usage = state.lastUsage.map { fresh.keepingHighest(of: $0) } ?? fresh
+        state.lastUsage = usage
+        return usage
+    }
+
+    /// On the reactor thread, when the kernel flagged an event file: its counter `key`, read from the open
+    /// descriptor, goes into `field`.
+    private func countersChanged(_ fd: Int32, _ key: String, _ field: WritableKeyPath<Usage, UInt64?>) -> Bool {
+        state.withLock { state in
+            guard !state.closed, let text = FileText.read(descriptor: fd) else { return false }
+            readUsage(&state)
+            if let count = CgroupFiles.keyed(text)[key], let known = state.lastUsage?[keyPath: field] ?? Optional(0) {
+                state.lastUsage?[keyPath: field] = max(count, known)
             }
-            state.lastUsage = usage
-            return usage
+            return true
         }
     }
 
-    /// On the reactor thread: reap, read the counters while the cgroup still exists, kill what is left.
+    /// On the reactor thread: reap through the pidfd (also when the gateway ignores SIGCHLD or reaps with
+    /// waitpid(-1)), read the counters while the scope exists, kill what is left.
     private func mainProcessExited() -> Bool {
-        var status: Int32 = 0
-        let reaped = waitpid(pid, &status, WNOHANG)
-        guard reaped == pid else { return reaped == 0 }
-        readUsage()
-        // A cgroup that is already gone means systemd has stopped the scope itself: nothing left to stop.
-        let scopeRemains = cgroup.kill() || cgroup.read("cgroup.controllers") != nil
-        state.withLock {
-            $0.mainExited = true
-            $0.scopeRemains = scopeRemains
+        var info = siginfo_t()
+        let waited = waitid(P_PIDFD, id_t(pidfd), &info, WEXITED | WNOHANG | __WALL)
+        if waited < 0 && errno == EINTR { return true }
+        let status: Termination.Status
+        if waited < 0 {
+            status = .unknown  // ECHILD: a wait with __WALL elsewhere in the process took it first
+        } else if info._sifields._sigchld.si_pid == 0 {
+            return true  // not waitable yet
+        } else {
+            let code = info._sifields._sigchld.si_status
+            status = info.si_code == CLD_EXITED ? .exited(code) : .signaled(code)
         }
-        let waitStatus: Termination.Status = status & 0x7F == 0
-            ? .exited((status >> 8) & 0xFF) : .signaled(status & 0x7F)
-        Task { await self.finish(waitStatus) }
+        let uptime = ContinuousClock.now - started
+        state.withLock { state in
+            state.mainExited = true
+            // The tasks-limit count is the scope's own (pids.events is not hierarchical): without the scope, it
+            // is unknown unless it was seen before.
+            if readUsage(&state) == nil, state.lastUsage?.tasksLimitHits == 0 { state.lastUsage?.tasksLimitHits = nil }
+            if !state.closed { _ = scope.cgroup.kill() }
+        }
+        Task { await self.finish(status, uptime: uptime) }
         return false
     }
 
-    private func finish(_ status: Termination.Status) async {
-        let uptime = ContinuousClock.now - started
-        // The guardrails learn the outcome first, before any bus round trip: other starts of this server may be
-        // waiting on it. stderr has drained by now (everything in the scope was killed).
+    private func finish(_ status: Termination.Status, uptime: Duration) async {
+        // stderr has drained by now (everything in the scope was killed).
         await state.withLock({ $0.relay })?.value
-        if let guardrails {
-            let outcome = Termination(status: status, reason: termination(of: status).reason, usage: nil)
-            guardrails.recordExit(outcome, uptime: uptime, stderr: standardErrorTail.lastLines(20))
+        let outcome = state.withLock { state in
+            readLeaf(&state)
+            return Self.termination(status, state: state)
         }
-        if state.withLock({ $0.scopeRemains }) { try? await bus.stopUnit(unit) }
-        // A server killed by a signal may have died with its whole scope in an OOM kill that emptied the cgroup
-        // before its counters could be read. systemd notices OOM kills before empty cgroups and keeps such a failed
-        // scope with Result=oom-kill: ask it, then clear the failed unit.
-        var systemdSaysOOM = false
-        if case .signaled = status {
-            let result = try? await bus.stringProperty("Result", interface: "org.freedesktop.systemd1.Scope", unit: unit)
-            systemdSaysOOM = result == "oom-kill"
-            if let result, result != "success" { try? await bus.resetFailedUnit(unit) }
-        }
-        let (termination, waiters, descriptors) = state.withLock { state in
-            let termination = Self.termination(status, state: state, systemdSaysOOM: systemdSaysOOM)
-            state.termination = termination
+        // The guardrails learn the outcome before any bus round trip: other starts of this server may wait on it.
+        guardrails?.recordExit(Termination(status: outcome.status, reason: outcome.reason),
+                               uptime: uptime, stderr: standardErrorTail.lastLines(20))
+        // Stopping the leaf slice stops the scope with it (if systemd has not removed it already).
+        try? await bus.stopUnit(scope.outermostUnit)
+        let waiters = state.withLock { state in
+            state.termination = outcome
+            state.closed = true
             close(pidfd)
+            for fd in state.eventDescriptors {
+                Reactor.shared.unwatch(fd)
+                close(fd)
+            }
+            scope.close()
             defer { state.waiters.removeAll(); state.eventDescriptors.removeAll() }
-            return (termination, state.waiters, state.eventDescriptors)
+            return state.waiters
         }
-        for fd in descriptors {
-            Reactor.shared.unwatch(fd)
-            close(fd)
-        }
-        cgroup.close()
         guardrails?.recordGone(unit: unit)
-        for waiter in waiters { waiter.resume(returning: termination) }
+        for waiter in waiters { waiter.resume(returning: outcome) }
     }
 
-    /// The termination as far as is known now.
-    private func termination(of status: Termination.Status) -> Termination {
-        state.withLock { Self.termination(status, state: $0, systemdSaysOOM: false) }
+    /// Reads the leaf slice after the main process is reaped: its memory.events counts every OOM kill of the scope
+    /// and outlives the scope's removal; its CPU time and peak include the scope's. Unreadable, the OOM count is
+    /// unknown unless a kill was seen before.
+    private func readLeaf(_ state: inout State) {
+        guard !state.closed, let leaf = scope.leaf, var totals = Usage(leaf.cgroup), totals.oomKills != nil else {
+            if state.lastUsage?.oomKills == 0 { state.lastUsage?.oomKills = nil }
+            return
+        }
+        // The limits and the tasks-limit count are the scope's own.
+        totals.memoryMax = state.lastUsage?.memoryMax
+        totals.tasksMax = state.lastUsage?.tasksMax
+        totals.tasksLimitHits = state.lastUsage?.tasksLimitHits
+        state.lastUsage = state.lastUsage.map { totals.keepingHighest(of: $0) } ?? totals
     }
 
-    /// How the server ended: an OOM kill (seen in its counters or by systemd) or a hit tasks limit explain it
-    /// first, then a stop that was asked for.
-    private static func termination(_ status: Termination.Status, state: State, systemdSaysOOM: Bool) -> Termination {
-        var usage = state.lastUsage
-        if systemdSaysOOM, usage != nil, usage!.oomKills == 0 { usage!.oomKills = 1 }
-        let reason: Termination.Reason =
-            systemdSaysOOM || (usage?.oomKills ?? 0) > 0 ? .oomKilled
+    /// How the server ended: an OOM kill or a hit tasks limit explain it first, then a stop that was asked for. A
+    /// lost status after an OOM kill is the SIGKILL the kernel kills with.
+    private static func termination(_ status: Termination.Status, state: State) -> Termination {
+        let usage = state.lastUsage
+        let oomKilled = (usage?.oomKills ?? 0) > 0
+        let reason: Termination.Reason = oomKilled ? .oomKilled
             : (usage?.tasksLimitHits ?? 0) > 0 ? .tasksLimit : state.stopRequested ? .stopped : .exited
-        return Termination(status: status, reason: reason, usage: usage)
+        return Termination(status: status == .unknown && oomKilled ? .signaled(SIGKILL) : status, reason: reason, usage: usage)
     }
 }
 

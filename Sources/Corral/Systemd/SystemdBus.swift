@@ -71,10 +71,16 @@ public final class SystemdBus: Sendable {
 
     // MARK: Operations
 
-    /// Creates a transient unit and waits for its start job, the way systemd-run does.
-    public func startTransientUnit(_ unit: String, properties: [UnitProperty]) async throws(CorralError) {
+    /// Creates a transient unit and waits for its start job, the way systemd-run does. `auxiliary` is a second
+    /// transient unit created in the same call (one the first refers to, such as its own slice); it starts with it.
+    public func startTransientUnit(_ unit: String, properties: [UnitProperty],
+                                   auxiliary: (unit: String, properties: [UnitProperty])? = nil) async throws(CorralError) {
         let reply = await PropertyArray.with(properties) { array, count in
-            await call { done, context in cs_bus_start_transient_unit(handle, unit, array, count, done, context) }
+            await PropertyArray.with(auxiliary?.properties ?? []) { auxArray, auxCount in
+                await call { done, context in
+                    cs_bus_start_transient_unit(handle, unit, array, count, auxiliary?.unit, auxArray, auxCount, done, context)
+                }
+            }
         }
         try check(reply, "StartTransientUnit", unit: unit, verb: "start")
     }

@@ -15,3 +15,28 @@ public enum SliceName {
         }
     }
 }
+
+extension SliceName {
+    /// The leaf slice that holds one server's scope alone, named by the scope's id and nested in `slice` by the
+    /// dash: `corral-1a2b3c4d.slice` in corral.slice for `corral-time-1a2b3c4d.scope`, `tools-corral-1a2b3c4d.slice`
+    /// in tools-corral.slice, `1a2b3c4d.slice` in the root slice. Nil when `scope` is not a Corral scope name.
+    public static func leaf(of scope: String, in slice: String) -> String? {
+        guard scope.hasSuffix(".scope") else { return nil }
+        let stem = scope.dropLast(".scope".count)
+        let id = stem.suffix(8)
+        guard id.count == 8, id.allSatisfy(\.isHexDigit), stem.dropLast(8).hasSuffix("-") else { return nil }
+        return (slice == "-.slice" ? "" : slice.dropLast(".slice".count) + "-") + id + ".slice"
+    }
+
+    /// The Description= of a leaf slice: it names the scope, so that `corral gc` can tell a leaf slice from any
+    /// other and find its scope.
+    public static func leafDescription(of scope: String) -> String { leafDescriptionPrefix + scope }
+
+    /// The scope a leaf slice's Description= names; nil for a slice that is not a Corral leaf slice.
+    public static func scope(ofLeafDescription description: String) -> String? {
+        guard description.hasPrefix(leafDescriptionPrefix) else { return nil }
+        return String(description.dropFirst(leafDescriptionPrefix.count))
+    }
+
+    private static let leafDescriptionPrefix = "Corral: the counters of "
+}

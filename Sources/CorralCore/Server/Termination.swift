@@ -4,6 +4,9 @@ public struct Termination: Sendable, Equatable, CustomStringConvertible {
     public enum Status: Sendable, Equatable {
         case exited(Int32)
         case signaled(Int32)
+        /// The status is lost: something else in the process reaped the server first (a `waitid`/`waitpid` with
+        /// `__WALL`). The reason still comes from the scope's cgroup; `exitCode` is 255.
+        case unknown
     }
 
     /// Why it ended, as far as its scope's cgroup can tell.
@@ -34,6 +37,7 @@ public struct Termination: Sendable, Equatable, CustomStringConvertible {
         switch status {
         case .exited(let code): code
         case .signaled(let signal): 128 + signal
+        case .unknown: 255
         }
     }
 
@@ -41,6 +45,7 @@ public struct Termination: Sendable, Equatable, CustomStringConvertible {
         let how = switch status {
         case .exited(let code): "exited with status \(code)"
         case .signaled(let signal): "was killed by signal \(signal) (\(signalName(signal)))"
+        case .unknown: "ended with an unknown status (reaped by someone else)"
         }
         switch reason {
         case .exited: return how

@@ -18,6 +18,8 @@ enum GcCommand {
                 a scope whose monitor is gone    its processes are killed and the scope is stopped
                 a scope systemd keeps as failed  it is stopped and forgotten (ResetFailedUnit)
                 a record whose scope is gone     the instance record is removed (--exec servers leave these)
+                a leaf slice left without one    it is stopped (each server's scope sits in a slice of its own,
+                                                 corral-ID.slice, which its monitor stops at the end)
 
             Running servers whose corral is alive, and --exec servers that still run, are not touched. Guardrail
             state (failures, breaker) is kept: `corral reset NAME` forgets it. Prints one line per cleaned unit
@@ -68,11 +70,26 @@ enum GcCommand {
                     Console.output("\(verb) \(unit) (server '\(instance.name)'\(pid): \(why))\n")
                 }
             }
+            // After the stale scopes (killed first, above): stopping a leaf slice stops what is left in it.
+            for slice in inventory.orphanedSlices {
+                if !options.dryRun {
+                    do throws(CorralError) {
+                        try await SystemdBus.shared(options.manager).stopUnit(slice)
+                    } catch {
+                        Console.error(error.message)
+                        failure = failure ?? error
+                        continue
+                    }
+                }
+                Console.output("\(verb) \(slice) (leaf slice whose scope and monitor are gone)\n")
+            }
             for record in inventory.orphanedRecords {
                 if !options.dryRun { inventory.store.removeInstance(unit: record.unit) }
                 Console.output("\(verb) \(record.unit) (server '\(record.name)': record of a scope that is gone)\n")
             }
-            if stale.isEmpty && inventory.orphanedRecords.isEmpty { Console.error("nothing to clean up") }
+            if stale.isEmpty && inventory.orphanedRecords.isEmpty && inventory.orphanedSlices.isEmpty {
+                Console.error("nothing to clean up")
+            }
             return failure?.exitCode ?? 0
         } catch {
             Console.error(error.message)

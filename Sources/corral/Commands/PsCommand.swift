@@ -61,7 +61,8 @@ enum PsCommand {
         do throws(CorralError) {
             guard try spec.parseOptionsOnly(arguments, into: &options) else { return 0 }
             let now = ServerInstance.now
-            let instances = try await ServerInstance.list(manager: options.manager)
+            let inventory = try await Inventory.take(manager: options.manager)
+            let instances = inventory.instances
                 .filter { $0.unit != nil || options.all || $0.refusedUntil != nil }
             if options.json {
                 // One compact object per line: readable, greppable, and quick to write for hundreds of servers.
@@ -70,9 +71,9 @@ enum PsCommand {
             } else {
                 Console.output(table(instances, now: now))
             }
-            let stale = instances.filter(\.stale).count
+            let stale = instances.filter(\.stale).count + inventory.orphanedSlices.count
             if stale > 0 {
-                Console.error("\(stale) stale instance(s): their monitor is gone or the scope failed; run 'corral gc\(options.manager == .automatic ? "" : " --" + options.manager.rawValue)' to clean up")
+                Console.error("\(stale) stale instance(s) or leaf slice(s): their monitor is gone or the scope failed; run 'corral gc\(options.manager == .automatic ? "" : " --" + options.manager.rawValue)' to clean up")
             }
             return 0
         } catch {
@@ -109,7 +110,7 @@ enum PsCommand {
             rows.append([
                 instance.name.rawValue, instance.unit ?? "-", instance.mainPID.map { String($0) } ?? "-",
                 state(instance), instance.uptime.map(ServerInstance.formatSpan) ?? "-", memory, tasks,
-                usage.map { String($0.oomKills) } ?? "-", String(instance.restarts), breaker(instance, now: now),
+                usage?.oomKills.map { String($0) } ?? "-", String(instance.restarts), breaker(instance, now: now),
             ])
         }
         var widths = [Int](repeating: 0, count: rows[0].count)

@@ -1,0 +1,104 @@
+import Corral
+import Foundation
+import Testing
+
+/// Issue 13, the lifecycle races of `ServerProcess` that CoreStressTests does not cover: the min-uptime check of
+/// item 5 and the stop timer's kill of item 6.
+@Suite(.guestOnly)
+struct LifecycleRaceTests {
+    /// A quiet server through the library, guardrails off.
+    static func sleeper(_ name: String) -> ServerConfiguration {
+        ServerConfiguration(executable: "sleep", arguments: ["86421"]) {
+            $0.name = name
+            $0.standardInput = .null
+            $0.standardOutput = .null
+            $0.standardError = .null
+            $0.guardrails = nil
+        }
+    }
+
+    /// The server exits at once, but its end is still being processed when --min-uptime passes: corral's stderr
+    /// relay is held up by a gateway that does not read corral's stderr yet (busy elsewhere). The exit came first,
+    /// so it is a fast failure, never a healthy run. Through `corral run`, whose process does nothing else.
+    @Test("13.5: an exit before --min-uptime whose end is processed after it is not recorded as healthy")
+    func anExitBeforeMinUptimeProcessedLateIsNotHealthy() async throws {
+        let name = Guest.uniqueName("minuptime")
+        let minimumUptime = 5.0
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Guest.corral)
+        process.arguments = ["run", "--name", name, "--min-uptime", "\(Int(minimumUptime))s", "--",
+                             "sh", "-c", "head -c 100000 /dev/zero >&2; exit 3"]
+        let stderr = Pipe()
+        process.standardError = stderr
+        process.standardOutput = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        let started = Date()
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        // The server's processes are gone well before the minimum uptime; corral is still relaying its stderr.
+        let marker = "head -c 100000"
+        let exited = await Guest.eventually(30) { Guest.processes(containing: marker).isEmpty && Date().timeIntervalSince(started) > 0.5 }
+        #expect(exited && Date().timeIntervalSince(started) < minimumUptime, "the server did not exit at once")
+        // Lets the minimum uptime pass while the relay is held up, then reads.
+        try await Task.sleep(for: .seconds(minimumUptime + 2 - Date().timeIntervalSince(started)))
+        let relayed = stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 3 && relayed.count >= 100000, "status \(process.terminationStatus), \(relayed.count) bytes")
+        let state = try await ServerInstance.list().first { $0.name.rawValue == name }?.guardrails
+        #expect(state?.consecutiveFailures == 1, "the exit is a fast failure: \(String(describing: state))")
+        #expect(state?.proven == false, "a server that never stayed up for --min-uptime was recorded healthy")
+        _ = try? Guest.corral(["reset", name])
+        try await Guest.expectNothingLeft(name: name)
+    }
+
+    /// Servers stopped with a grace that runs out around the time their end is processed, while other servers of
+    /// the same process start all the time (reusing descriptor numbers): the stop timer's kill must reach nothing
+    /// but its own server. Every bystander must still run at the end.
+    @Test("13.6: stop()'s kill after the grace never reaches another server's cgroup")
+    func stopTimerNeverKillsAnotherServer() async throws {
+        let base = Guest.uniqueName("stoprace")
+        let rounds = 60
+        let bystanders: [ServerProcess] = try await withThrowingTaskGroup(of: [ServerProcess].self) { group in
+            group.addTask {
+                for round in 0..<rounds {
+                    let server = try await ServerProcess.spawn(Self.sleeper(base + "-stopped"))
+                    _ = await server.stop(grace: .microseconds(250 * (round % 40)))
+                }
+                return []
+            }
+            group.addTask {
+                var started: [ServerProcess] = []
+                for _ in 0..<rounds { started.append(try await ServerProcess.spawn(Self.sleeper(base + "-bystander"))) }
+                return started
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        let killed = bystanders.filter { $0.termination != nil }
+        #expect(killed.isEmpty, "\(killed.count) of \(bystanders.count) bystanders were killed: \(killed.first?.termination.map(String.init(describing:)) ?? "")")
+        for bystander in bystanders { _ = await bystander.stop(grace: .seconds(1)) }
+        try await Guest.expectNothingLeft(name: base + "-stopped", marker: "sleep 86421")
+        try await Guest.expectNothingLeft(name: base + "-bystander")
+    }
+
+    /// A monitor SIGKILLed: its server dies with it (parent-death signal) and systemd removes the empty scope, but
+    /// the leaf slice that held it stays until `corral gc` stops it.
+    @Test("13.1: the leaf slice of a SIGKILLed monitor is collected by corral gc")
+    func theLeafSliceOfAKilledMonitorIsCollectedByGc() async throws {
+        let name = Guest.uniqueName("leafgc")
+        let marker = String(UInt32.random(in: 10_000_000...99_999_999))
+        let corral = try Guest.start(["run", "--name", name, "--", "sleep", marker])
+        let up = await Guest.eventually(30) { !Guest.processes(containing: "sleep \(marker)").isEmpty }
+        #expect(up, "the server did not start")
+        let slices = try await Guest.leafSlices(of: name)
+        #expect(slices.count == 1, "one leaf slice per scope: \(slices)")
+        kill(corral.processIdentifier, SIGKILL)
+        corral.waitUntilExit()
+        let scopeGone = try await Guest.eventually(30) { try await Guest.scopes(of: name).isEmpty }
+        #expect(scopeGone, "the scope outlived its server")
+        #expect(try await Guest.leafSlices(of: name) == slices, "the leaf slice stays until someone stops it")
+        let gc = try Guest.corral(["gc"])
+        #expect(gc.status == 0 && slices.allSatisfy { gc.stdout.contains("cleaned \($0)") }, "\(gc)")
+        _ = try? Guest.corral(["reset", name])
+        try await Guest.expectNothingLeft(name: name, marker: "sleep \(marker)")
+    }
+}
