@@ -88,20 +88,28 @@ struct CoreStressTests {
         }
     }
 
+    /// Runs `corral ARGUMENTS` with SIGPIPE at SIG_DFL, as a gateway starts it: the test runner ignores SIGPIPE,
+    /// and its children would inherit that.
+    static func corralWithSIGPIPE(_ arguments: [String], timeout: Double = 120) throws -> Guest.Outcome {
+        try Guest.run("/usr/bin/env", ["--default-signal=PIPE", Guest.corral] + arguments, timeout: timeout)
+    }
+
     static func marker() -> String { String(UInt32.random(in: 10_000_000...99_999_999)) }
 
     // MARK: 1. An OOM kill is never reported as a plain SIGKILL
 
-    /// 50 OOM kills, five at a time, next to two siblings that keep both CPUs busy: every one must be reported as
+    /// 50 OOM kills, ten at a time, next to two busy-looping siblings (50 % CPU each): every one must be reported as
     /// an OOM kill. The hog is dd reading /dev/zero into a 64 MiB buffer under MemoryMax=32M: the whole (one-process)
     /// scope dies at once, which is when the counters vanish with it.
     @Test("13.1: 50 OOM kills in a row next to a busy sibling are all reported as oom-killed")
     func fiftyOOMKillsNextToABusySiblingAreAllReportedAsOOMKills() async throws {
         let base = Guest.uniqueName("oomrow")
         let siblings = try await (0..<2).asyncMap { index in
-            try await ServerProcess.spawn(Self.quiet("\(base)-busy\(index)", "sh", ["-c", "while :; do :; done"]))
+            try await ServerProcess.spawn(Self.quiet("\(base)-busy\(index)", "sh", ["-c", "while :; do :; done"]) {
+                $0.limits.cpuQuota = try Limits.cpuQuota("50%")  // one CPU's worth between them: load, not starvation
+            })
         }
-        let lanes = 5, perLane = 10
+        let lanes = 10, perLane = 5
         let hog = base + "-hog"
         let ends: [String] = try await withThrowingTaskGroup(of: [String].self) { group in
             for _ in 0..<lanes {
@@ -158,9 +166,27 @@ struct CoreStressTests {
         let name = Guest.uniqueName("stdinclosed")
         let marker = Self.marker()
         defer { Self.killMarked("sleep \(marker)") }
-        let outcome = try Guest.corral(["check", "--name", name, "--timeout", "15s", "--", "sh", "-c", "exec 0<&-; sleep \(marker)"], timeout: 60)
+        let outcome = try Self.corralWithSIGPIPE(["check", "--name", name, "--timeout", "15s", "--", "sh", "-c", "exec 0<&-; sleep \(marker)"])
         #expect(outcome.status != 141, "corral died of SIGPIPE: \(outcome)")
         #expect(outcome.status == 1, "the server did not answer: \(outcome)")
+        let left = Guest.processes(containing: "sleep \(marker)")
+        #expect(left.isEmpty, "the server's sleep is left running: \(left)")
+        await Self.cleanUp(name)
+        try await Guest.expectNothingLeft(name: name)
+    }
+
+    /// The same without the race (the example above passes when check's first write beats the server's close):
+    /// the server closes its stdin before it answers initialize, so check's next write surely meets a closed pipe.
+    @Test("13.3: corral check of a server that closes stdin after reading initialize does not die of SIGPIPE")
+    func checkOfAServerThatClosesStdinBeforeAnsweringDoesNotDieOfSIGPIPE() async throws {
+        let name = Guest.uniqueName("stdinclosed2")
+        let marker = Self.marker()
+        defer { Self.killMarked("sleep \(marker)") }
+        let answer = #"{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":"2024-11-05","capabilities":{"tools":{}},"serverInfo":{"name":"closer","version":"1"}}}"#
+        let server = "read request; exec 0<&-; printf '%s\\n' '\(answer)'; sleep \(marker)"
+        let outcome = try Self.corralWithSIGPIPE(["check", "--name", name, "--timeout", "15s", "--", "sh", "-c", server])
+        #expect(outcome.status != 141, "corral died of SIGPIPE: \(outcome)")
+        #expect(outcome.status == 1, "the server cannot be asked for its tools: \(outcome)")
         let left = Guest.processes(containing: "sleep \(marker)")
         #expect(left.isEmpty, "the server's sleep is left running: \(left)")
         await Self.cleanUp(name)
@@ -175,8 +201,8 @@ struct CoreStressTests {
         let marker = Self.marker()
         defer { Self.killMarked(marker) }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Guest.corral)
-        process.arguments = ["run", "--name", name, "--", "sh", "-c",
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["--default-signal=PIPE", Guest.corral, "run", "--name", name, "--", "sh", "-c",
                              "sleep 0.5; i=0; while [ $i -lt 20 ]; do echo \(marker) >&2; i=$((i+1)); done; exit 4"]
         let stderr = Pipe()
         process.standardError = stderr
@@ -235,8 +261,10 @@ struct CoreStressTests {
         #expect(outcome.status == 0, "wait() must return (142: the helper's 60 s alarm): \(outcome)")
         #expect(outcome.stdout.components(separatedBy: "termination=").count - 1 == 3, "\(outcome)")
         #expect(outcome.stdout.contains("records=0"), "the instance slots must be freed: \(outcome)")
-        await Self.cleanUp(name)
-        try await Guest.expectNothingLeft(name: name)
+        for index in 0..<3 {
+            await Self.cleanUp("\(name)-\(index)")
+            try await Guest.expectNothingLeft(name: "\(name)-\(index)")
+        }
     }
 
     // MARK: 5. Guardrails that cannot be walked around
@@ -319,21 +347,30 @@ struct CoreStressTests {
         let unit = try await Guest.scopes(of: name).first?.name
         let recordPath = Self.stateDirectory + "/instances/" + (unit ?? "none")
         let record = try #require(try? String(contentsOfFile: recordPath, encoding: .utf8), "no instance record for \(unit ?? "?")")
-        let bystander = Process()
-        bystander.executableURL = URL(fileURLWithPath: "/bin/sleep")
-        bystander.arguments = [marker + "2"]
-        try bystander.run()
-        defer { if bystander.isRunning { bystander.terminate() }; bystander.waitUntilExit() }
-        let forged = record.split(separator: "\n").map { $0.hasPrefix("monitor=") ? "monitor=\(bystander.processIdentifier)" : String($0) }
+        // The bystander: a plain sleep of ours that only corral stop could signal. Never waited for (a zombie or a
+        // vanished PID both mean it was killed).
+        let launched = Process()
+        // With default dispositions, as any process a recycled PID may belong to (the test runner ignores some
+        // signals, and ignored signals survive exec).
+        launched.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        launched.arguments = ["--default-signal", "sleep", marker + "2"]
+        launched.standardInput = FileHandle.nullDevice
+        launched.standardOutput = FileHandle.nullDevice
+        launched.standardError = FileHandle.nullDevice
+        try launched.run()
+        let bystander = launched.processIdentifier
+        defer { kill(bystander, SIGKILL) }
+        let forged = record.split(separator: "\n").map { $0.hasPrefix("monitor=") ? "monitor=\(bystander)" : String($0) }
         try (forged.joined(separator: "\n") + "\n").write(toFile: recordPath, atomically: true, encoding: .utf8)
 
-        let stop = try Guest.corral(["stop", "--grace", "1s", name])
+        let stop = try Guest.corral(["stop", "--grace", "1s", name], timeout: 60)
         #expect(stop.status == 0, "\(stop)")
         let stopped = await Guest.eventually(30) { !server.isRunning }
         #expect(stopped, "corral stop did not stop the server")
-        if !stopped { server.terminate() }
-        server.waitUntilExit()
-        #expect(bystander.isRunning, "corral stop killed PID \(bystander.processIdentifier), which is not the server's monitor")
+        if !stopped { kill(server.processIdentifier, SIGKILL) }
+        let alive = kill(bystander, 0) == 0
+            && (try? String(contentsOfFile: "/proc/\(bystander)/stat", encoding: .utf8))?.contains(") Z ") == false
+        #expect(alive, "corral stop killed PID \(bystander), which is not the server's monitor: \(stop.stderr)")
         await Self.cleanUp(name)
         try await Guest.expectNothingLeft(name: name, marker: "sleep \(marker) ")
     }
@@ -482,17 +519,24 @@ struct CoreStressTests {
         return String(outcome.stderr[range.upperBound...].prefix { $0 != "'" })
     }
 
-    @Test("13.9: two different sh -c command lines do not share a default identity")
-    func differentShellCommandLinesDoNotShareAnIdentity() async throws {
+    /// Two different `sh -c` servers, then the first again. One test, not two: every nameless sh server shares
+    /// the name "sh" today, so two such tests at once would refuse each other. The same command line is the same
+    /// server (its second start is refused), under a name that is not merely the generic interpreter's, which the
+    /// refusal says.
+    @Test("13.9: different sh -c command lines do not share a default identity; the same one keeps its derived name")
+    func shellCommandLinesGetDistinctStableIdentities() async throws {
         let marker = Self.marker()
         let failing = ["sh", "-c", "exit 42 # \(marker)"]
         let first = try Guest.corral(["run", "--breaker-threshold", "1", "--"] + failing)
         #expect(first.status == 42, "\(first)")
         let other = try Guest.corral(["run", "--", "sh", "-c", "kill -TERM $$ # \(marker)"])
         #expect(other.status == 143, "a different server must not be refused for the first one's failures: \(other)")
-        // Whatever name the failing one got: forget it (today it is plain "sh", shared by every nameless sh server).
-        let refused = try Guest.corral(["run", "--"] + failing)
-        for name in Set(["sh", Self.refusedName(refused)].compactMap { $0 }) { await Self.cleanUp(name) }
+        let again = try Guest.corral(["run", "--"] + failing)
+        #expect(again.status == 75, "the same command line is the same server: \(again)")
+        let name = Self.refusedName(again)
+        #expect(name != nil, "the refusal must name the derived name: \(again)")
+        #expect(name != "sh", "'sh' alone is generic: every nameless sh -c server would share it")
+        for name in Set(["sh", name].compactMap { $0 }) { await Self.cleanUp(name) }
     }
 
     @Test("13.9: python3 a.py and python3 b.py do not share a default identity")
@@ -509,22 +553,6 @@ struct CoreStressTests {
         #expect(other.status == 0 && other.stdout.contains("b ran"), "b.py must not be refused for a.py's failure: \(other)")
         let refused = try Guest.corral(["run", "--", "python3", directory + "/a.py"])
         for name in Set(["python3", Self.refusedName(refused)].compactMap { $0 }) { await Self.cleanUp(name) }
-    }
-
-    /// The same command line is the same server: its second start is refused, under a name that is not merely the
-    /// generic interpreter's, and the refusal says that name.
-    @Test("13.9: the same command line twice gets the same derived name, which the refusal names")
-    func theSameCommandLineGetsTheSameDerivedName() async throws {
-        let marker = Self.marker()
-        let failing = ["sh", "-c", "exit 42 # \(marker)"]
-        let first = try Guest.corral(["run", "--breaker-threshold", "1", "--"] + failing)
-        #expect(first.status == 42, "\(first)")
-        let second = try Guest.corral(["run", "--"] + failing)
-        #expect(second.status == 75, "the same command line is the same server: \(second)")
-        let name = Self.refusedName(second)
-        #expect(name != nil, "the refusal must name the derived name: \(second)")
-        #expect(name != "sh", "'sh' alone is generic: every nameless sh -c server would share it")
-        for name in Set(["sh", name].compactMap { $0 }) { await Self.cleanUp(name) }
     }
 
     // MARK: 10. corral doctor gates a deployment

@@ -7,7 +7,7 @@
 //   same-name NAME COUNT     COUNT concurrent spawns of one name, guardrails on: decided=COUNT started=N refused=N
 //   sigpipe NAME             writes to a server that closed its stdin: dispositions before/after, then alive=yes
 //   sigchld-ignore NAME      SIGCHLD ignored, then spawn + wait: termination=..., records=N (instance records left)
-//   waitpid-all NAME         a thread reaps with waitpid(-1); three spawns + waits: termination=... each
+//   waitpid-all NAME         a thread reaps with waitpid(-1); spawns NAME-0..2 + waits: termination=... each
 //   fd0-cloexec NAME         a close-on-exec pipe on fd 0 passed as .fileDescriptor(0): the server's output
 //   gate-low-fd NAME FILE    fds 0 and 1 closed, fd 70001 open: the server lists its fds into FILE
 import Corral
@@ -21,6 +21,14 @@ guard arguments.count >= 2 else {
 let mode = arguments[0]
 let name = arguments[1]
 alarm(60)
+// A Swift gateway starts with SIGPIPE at SIG_DFL; the test runner ignores it, and ignored signals survive exec.
+signal(SIGPIPE, SIG_DFL)
+
+/// The reaper of a gateway that collects every child itself (outside the main actor: it runs on its own thread).
+nonisolated func reapEveryChild(_: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
+    var status: Int32 = 0
+    while true { if waitpid(-1, &status, 0) < 0 { usleep(1000) } }
+}
 
 func say(_ line: String, to fd: Int32 = 1) {
     let bytes = Array((line + "\n").utf8)
@@ -48,13 +56,6 @@ func spawn(_ configuration: ServerConfiguration) async -> ServerProcess {
     }
 }
 
-/// A thread that reaps every child it can, as a gateway with `waitpid(-1)` does. Not a closure in the top-level
-/// code: that would be main-actor isolated, and Swift's isolation check traps on a thread of its own.
-nonisolated func reapAnyChild(_: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
-    var status: Int32 = 0
-    while true { if waitpid(-1, &status, 0) < 0 { usleep(1000) } }
-}
-
 /// How SIGPIPE, SIGCHLD, SIGINT, SIGTERM and SIGHUP are handled now, and whether SIGPIPE is blocked.
 func dispositions() -> String {
     var text: [String] = []
@@ -71,7 +72,7 @@ func dispositions() -> String {
 }
 
 /// The instance records the state store holds for this name.
-func instanceRecords() -> Int {
+func instanceRecords(_ name: String = name) -> Int {
     let runtime = getenv("XDG_RUNTIME_DIR").map { String(cString: $0) } ?? "/run/user/\(getuid())"
     let directory = (geteuid() == 0 ? "/run/corral" : runtime + "/corral") + "/instances"
     guard let prefix = try? ServerName(name).unitPrefix, let dir = opendir(directory) else { return 0 }
@@ -131,13 +132,15 @@ case "sigchld-ignore":
 
 case "waitpid-all":
     var reaper = pthread_t()
-    pthread_create(&reaper, nil, reapAnyChild, nil)
-    for _ in 0..<3 {
-        // No exit counts as a fast failure: backoff must not refuse the next spawn.
-        let server = await spawn(configuration("sh", ["-c", "sleep 0.2; exit 7"], guardrails: true) { $0.guardrails?.minimumUptime = .zero })
+    pthread_create(&reaper, nil, reapEveryChild, nil)
+    // One name each: a fast failure of one must not back off the next (the slot is what is checked).
+    var records = 0
+    for index in 0..<3 {
+        let server = await spawn(configuration("sh", ["-c", "sleep 0.2; exit 7"], guardrails: true) { $0.name = "\(name)-\(index)" })
         say("termination=\(await server.wait())")
+        records += instanceRecords("\(name)-\(index)")
     }
-    say("records=\(instanceRecords())")
+    say("records=\(records)")
 
 case "fd0-cloexec":
     var fds: [Int32] = [-1, -1]
