@@ -318,12 +318,17 @@ struct CoreStressTests {
         #expect(running, "the --exec server did not start")
         let unit = try await Guest.scopes(of: name).first?.name
         let recordPath = Self.stateDirectory + "/instances/" + (unit ?? "none")
+        // The scope is active a moment before corral records it (the record names the unit systemd created).
+        _ = await Guest.eventually(30) { FileManager.default.fileExists(atPath: recordPath) }
         let record = try #require(try? String(contentsOfFile: recordPath, encoding: .utf8), "no instance record for \(unit ?? "?")")
+        // Foundation spawns with the spawning thread's signal mask, and Swift's pool threads block every signal: a
+        // plain sleep would ignore the very SIGTERM this test is about (and terminate() below would hang).
         let bystander = Process()
-        bystander.executableURL = URL(fileURLWithPath: "/bin/sleep")
-        bystander.arguments = [marker + "2"]
+        bystander.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        bystander.arguments = ["-c", "import os, signal; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv('/bin/sleep', ['sleep', '\(marker)2'])"]
         try bystander.run()
-        defer { if bystander.isRunning { bystander.terminate() }; bystander.waitUntilExit() }
+        defer { if bystander.isRunning { kill(bystander.processIdentifier, SIGKILL) }; bystander.waitUntilExit() }
+        #expect(await Guest.eventually { !Guest.processes(containing: "sleep \(marker)2").isEmpty })
         let forged = record.split(separator: "\n").map { $0.hasPrefix("monitor=") ? "monitor=\(bystander.processIdentifier)" : String($0) }
         try (forged.joined(separator: "\n") + "\n").write(toFile: recordPath, atomically: true, encoding: .utf8)
 
