@@ -346,6 +346,8 @@ struct CoreStressTests {
         #expect(running, "the --exec server did not start")
         let unit = try await Guest.scopes(of: name).first?.name
         let recordPath = Self.stateDirectory + "/instances/" + (unit ?? "none")
+        // The scope is active a moment before corral records it (the record names the unit systemd created).
+        _ = await Guest.eventually(30) { FileManager.default.fileExists(atPath: recordPath) }
         let record = try #require(try? String(contentsOfFile: recordPath, encoding: .utf8), "no instance record for \(unit ?? "?")")
         // The bystander: a plain sleep of ours that only corral stop could signal. Never waited for (a zombie or a
         // vanished PID both mean it was killed).
