@@ -115,7 +115,7 @@ struct CoreStressTests {
                             seen.append("wait() did not return within 60 s")
                             continue
                         }
-                        seen.append(end.reason == .oomKilled ? "ok" : "\(end.reason.rawValue): \(end)")
+                        seen.append(end.reason == .oomKilled ? "ok" : "\(end.reason.rawValue): \(end), usage \(String(describing: end.usage))")
                     }
                     return seen
                 }
