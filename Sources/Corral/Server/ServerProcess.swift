@@ -166,8 +166,8 @@ public final class ServerProcess: Sendable {
         state.withLock { state in
             guard !state.closed, let text = FileText.read(descriptor: fd) else { return false }
             readUsage(&state)
-            if let count = CgroupFiles.keyed(text)[key], let known = state.lastUsage?[keyPath: field] ?? Optional(0) {
-                state.lastUsage?[keyPath: field] = max(count, known)
+            if let count = CgroupFiles.keyed(text)[key], let last = state.lastUsage {
+                state.lastUsage?[keyPath: field] = max(count, last[keyPath: field] ?? 0)
             }
             return true
         }
