@@ -130,9 +130,7 @@ int cs_spawn_gated(const cs_spawn_spec *spec, pid_t *pid, int *gate) {
     int pair[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) return -errno;
     pid_t parent = getpid();
-    // fork() without an exit signal: the child is a "clone" child, so a gateway that ignores SIGCHLD does not get it
-    // auto-reaped and its waitpid(-1) does not take it; only a wait with __WALL (ours, through the pidfd) reaps it.
-    pid_t p = (pid_t)syscall(SYS_clone, 0UL, NULL, NULL, NULL, NULL);
+    pid_t p = fork();
     if (p < 0) {
         int e = errno;
         close(pair[0]);
@@ -176,7 +174,7 @@ int cs_spawn_release(int gate, cs_spawn_stage *stage) {
 void cs_spawn_abort(pid_t pid, int gate) {
     kill(pid, SIGKILL);
     close(gate);
-    while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR) {}
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
 }
 
 int cs_exec(const cs_spawn_spec *spec, cs_spawn_stage *stage) {

@@ -123,7 +123,7 @@ struct CoreStressTests {
                             seen.append("wait() did not return within 60 s")
                             continue
                         }
-                        seen.append(end.reason == .oomKilled ? "ok" : "\(end.reason.rawValue): \(end)")
+                        seen.append(end.reason == .oomKilled ? "ok" : "\(end.reason.rawValue): \(end), usage \(String(describing: end.usage))")
                     }
                     return seen
                 }
@@ -247,7 +247,10 @@ struct CoreStressTests {
         let name = Guest.uniqueName("sigchldign")
         let outcome = try Self.helper(["sigchld-ignore", name])
         #expect(outcome.status == 0, "wait() must return (142: the helper's 60 s alarm): \(outcome)")
-        #expect(outcome.stdout.contains("termination=exited with status 7"), "\(outcome)")
+        // With SIGCHLD ignored the kernel reaps the child itself and its status is gone (Linux before 6.15 keeps
+        // it nowhere else): the issue allows "unknown" then.
+        #expect(outcome.stdout.contains("termination=exited with status 7") || outcome.stdout.contains("termination=ended with an unknown status"),
+                "\(outcome)")
         #expect(outcome.stdout.contains("records=0"), "the instance slot must be freed: \(outcome)")
         await Self.cleanUp(name)
         try await Guest.expectNothingLeft(name: name)

@@ -173,8 +173,8 @@ struct Spawner: Sendable {
         var stage = CS_STAGE_NONE
         let released = cs_spawn_release(gate, &stage)
         guard released >= 0 else {
-            var info = siginfo_t()
-            while waitid(P_PIDFD, id_t(pidfd), &info, WEXITED | __WALL) < 0 && Glibc.errno == EINTR {}
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && Glibc.errno == EINTR {}
             close(pidfd)
             _ = scope.cgroup.kill()
             try? await bus.stopUnit(scope.outermostUnit)

@@ -6,8 +6,9 @@ import Synchronization
 ///
 /// When the server's main process ends, everything left in its scope (grandchildren, `setsid` escapees) is killed at
 /// once and the scope is stopped; `wait()` returns after that. All methods may be called from many tasks at once.
-/// The library reaps the server itself, through a pidfd: a gateway that ignores SIGCHLD or reaps with `waitpid(-1)`
-/// does not take its children (they are forked without an exit signal).
+/// The library reaps the server itself, through its pidfd. A gateway that ignores SIGCHLD (the kernel then reaps
+/// children itself) or reaps with `waitpid(-1)` still gets a `wait()` that returns, with status `.unknown` when the
+/// status was taken first.
 public final class ServerProcess: Sendable {
     /// The server's main process.
     public let pid: Int32
@@ -165,22 +166,22 @@ public final class ServerProcess: Sendable {
         state.withLock { state in
             guard !state.closed, let text = FileText.read(descriptor: fd) else { return false }
             readUsage(&state)
-            if let count = CgroupFiles.keyed(text)[key], let known = state.lastUsage?[keyPath: field] ?? Optional(0) {
-                state.lastUsage?[keyPath: field] = max(count, known)
+            if let count = CgroupFiles.keyed(text)[key], let last = state.lastUsage {
+                state.lastUsage?[keyPath: field] = max(count, last[keyPath: field] ?? 0)
             }
             return true
         }
     }
 
-    /// On the reactor thread: reap through the pidfd (also when the gateway ignores SIGCHLD or reaps with
-    /// waitpid(-1)), read the counters while the scope exists, kill what is left.
+    /// On the reactor thread, once the pidfd says the main process is gone: reap it, read the counters while the
+    /// scope exists, kill what is left.
     private func mainProcessExited() -> Bool {
         var info = siginfo_t()
-        let waited = waitid(P_PIDFD, id_t(pidfd), &info, WEXITED | WNOHANG | __WALL)
+        let waited = waitid(P_PIDFD, id_t(pidfd), &info, WEXITED | WNOHANG)
         if waited < 0 && errno == EINTR { return true }
         let status: Termination.Status
         if waited < 0 {
-            status = .unknown  // ECHILD: a wait with __WALL elsewhere in the process took it first
+            status = .unknown  // ECHILD: SIGCHLD ignored (the kernel reaped it) or a waitpid(-1) took it first
         } else if info._sifields._sigchld.si_pid == 0 {
             return true  // not waitable yet
         } else {

@@ -4,8 +4,8 @@ public struct Termination: Sendable, Equatable, CustomStringConvertible {
     public enum Status: Sendable, Equatable {
         case exited(Int32)
         case signaled(Int32)
-        /// The status is lost: something else in the process reaped the server first (a `waitid`/`waitpid` with
-        /// `__WALL`). The reason still comes from the scope's cgroup; `exitCode` is 255.
+        /// The status is lost: the embedding process ignores SIGCHLD (so the kernel reaped the server) or reaped it
+        /// itself (`waitpid(-1)`). The reason still comes from the scope's cgroup; `exitCode` is 255.
         case unknown
     }
 
