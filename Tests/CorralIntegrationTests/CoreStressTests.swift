@@ -357,8 +357,11 @@ struct CoreStressTests {
         let launched = Process()
         // With default dispositions, as any process a recycled PID may belong to (the test runner ignores some
         // signals, and ignored signals survive exec).
-        launched.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        launched.arguments = ["--default-signal", "sleep", marker + "2"]
+        // Foundation spawns with the spawning thread's signal mask, and Swift's pool threads block every signal: without
+        // an empty mask the sleep would ignore the very SIGTERM this test is about.
+        launched.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        launched.arguments = ["-c", "import os, signal; signal.pthread_sigmask(signal.SIG_SETMASK, []); "
+            + "os.execv('/usr/bin/env', ['env', '--default-signal', 'sleep', '\(marker)2'])"]
         launched.standardInput = FileHandle.nullDevice
         launched.standardOutput = FileHandle.nullDevice
         launched.standardError = FileHandle.nullDevice
