@@ -40,6 +40,9 @@ let package = Package(
                           swiftSettings: strictSwift),
         .executableTarget(name: "spawn-bench", dependencies: ["Corral"], path: "Examples/SpawnBench",
                           swiftSettings: strictSwift),
+        // A misbehaving gateway for CoreStressTests: what would kill or hang the test runner runs in it instead.
+        .executableTarget(name: "corral-test-helper", dependencies: ["Corral"], path: "Tests/CorralTestHelper",
+                          swiftSettings: strictSwift),
         // libFuzzer over the library's parsers, built and run by Scripts/fuzz (-sanitize=fuzzer -DCORRAL_FUZZ).
         .executableTarget(name: "corral-fuzz", dependencies: ["Corral", "CorralCore"], path: "Tests/CorralFuzz", exclude: ["Corpus"],
                           swiftSettings: strictSwift),

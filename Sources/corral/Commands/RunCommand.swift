@@ -84,15 +84,16 @@ enum RunCommand {
         var options = Options()
         do throws(CorralError) {
             guard try spec.parseServerCommand(arguments, into: &options) else { return 0 }
-            options.server.warningHandler = { Console.warning($0) }
+            let name = try options.server.serverName()
+            // Said on stderr and kept in the journal: what the library warns about (a weaker containment than
+            // asked for, a reset state file), and every weakening the options ask for.
+            options.server.warningHandler = { message in
+                Console.warning(message)
+                Journal.send(.warning, server: name.rawValue, priority: .warning, message: message)
+            }
             // stderr passes through corral, which keeps its last lines for the guardrail reports.
             options.server.standardError = .relay(to: 2)
-            let name = try options.server.serverName()
-            if options.server.seccomp == nil {
-                Console.warning("server '\(name)' runs without a seccomp filter (--seccomp none)")
-            } else if options.server.seccomp == SeccompProfile.default.auditingRefusals {
-                Console.warning("server '\(name)' may make the calls the default filter denies; the kernel logs them (--seccomp log)")
-            }
+            for sentence in options.server.weakenings(name: name) { options.server.warningHandler(sentence) }
             if options.exec { try await ServerProcess.exec(options.server) }
             let server: ServerProcess
             do {
