@@ -12,6 +12,8 @@ public struct HostIsolation: Sendable {
     /// Whether cgroup2 is mounted with nsdelegate: the kernel then refuses moves out of a cgroup namespace and
     /// writes to its root's own limits, whatever a server mounts.
     public let nsdelegate: Bool
+    /// The cgroup2 mount's super options as mountinfo shows them ("rw,nsdelegate,memory_recursiveprot").
+    public let cgroupMountOptions: String
     /// Whether a server needs a user namespace of its own for the namespaces (everyone but root).
     public let needsUserNamespace: Bool
 
@@ -20,7 +22,9 @@ public struct HostIsolation: Sendable {
 
     private init() {
         needsUserNamespace = getuid() != 0
-        nsdelegate = Self.cgroupSuperOptions()?.contains("nsdelegate") ?? false
+        let options = Self.cgroupSuperOptions() ?? []
+        nsdelegate = options.contains("nsdelegate")
+        cgroupMountOptions = options.joined(separator: ",")
         var flags = UInt32(CS_CONTAIN_NAMESPACES.rawValue)
         if needsUserNamespace { flags |= UInt32(CS_CONTAIN_USER_NAMESPACE.rawValue) }
         let maps = CStringArray(["\(getuid()) \(getuid()) 1", "\(getgid()) \(getgid()) 1"])
