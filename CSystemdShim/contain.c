@@ -89,9 +89,13 @@ int contain_namespaces(const cs_containment *c, cs_spawn_failure *failure) {
     // uid 0 writes these by mode bits, capabilities or not: core_pattern runs a program outside any scope, sysrq
     // reboots. Docker makes them read-only too.
     const char *proc[] = {"/proc/sys", "/proc/sysrq-trigger"};
-    for (int i = 0; i < 2; i++)
-        if (mount(proc[i], proc[i], NULL, MS_BIND | MS_REC, NULL) < 0 || read_only(proc[i], AT_RECURSIVE) < 0)
+    for (int i = 0; i < 2; i++) {
+        if (mount(proc[i], proc[i], NULL, MS_BIND | MS_REC, NULL) < 0) {
+            if (errno == ENOENT) continue;  // a kernel without sysrq
             return fail_at(failure, CS_STAGE_PROC_READ_ONLY, i);
+        }
+        if (read_only(proc[i], AT_RECURSIVE) < 0) return fail_at(failure, CS_STAGE_PROC_READ_ONLY, i);
+    }
     return 0;
 }
 

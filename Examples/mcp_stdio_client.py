@@ -33,7 +33,7 @@ async def main(command, args, call=None):
             }
             if call:
                 result = await session.call_tool(call[0], json.loads(call[1]))
-                report["call_error"] = bool(result.isError)
+                report["call_error"] = bool(result.is_error)
                 report["call"] = "\n".join(part.text for part in result.content if hasattr(part, "text"))
             elif "get_current_time" in report["tools"]:
                 result = await session.call_tool("get_current_time", {"timezone": "UTC"})

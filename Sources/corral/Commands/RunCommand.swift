@@ -21,8 +21,12 @@ enum RunCommand {
 
                 "command": "corral", "args": ["run", "--memory-max", "512M", "--", "npx", "-y", "some-server"]
 
-            The server is held before it runs any code of its own until its scope exists, so nothing it starts can
-            escape the limits. stdin, stdout and stderr are the server's, untouched: corral never writes to stdout.
+            The server is held before it runs any code of its own until its scope exists; then it enters a cgroup
+            namespace rooted at its scope and a private mount namespace (rootless: through a user namespace of its
+            own) in which the cgroupfs, /sys and /proc/sys are read-only and systemd's buses are /dev/null, and as
+            root it drops every capability: so neither it nor anything it starts can leave the scope, raise its
+            limits or have the manager start units for it. Where the host forbids user namespaces, corral says
+            so and runs it with the limits, no_new_privs and seccomp only (--containment strict refuses). stdin, stdout and stderr are the server's, untouched: corral never writes to stdout.
             corral stays as a small parent (monitor mode): SIGTERM, SIGINT and SIGHUP are passed on (a second one
             kills the whole tree at once); when the server's main process exits, everything left in its scope
             (grandchildren, setsid and double-forked daemons) is killed and the scope is stopped, and corral exits
@@ -41,8 +45,8 @@ enum RunCommand {
             """,
         options: ServerOptions.options() + GuardrailOptions.options() + [
             Option(["--exec"], help: """
-                Do not stay resident: corral moves itself into the scope, applies the seccomp filter and execs the
-                server, like systemd-run --scope. Nothing then kills leftovers when the server exits, and OOM kills
+                Do not stay resident: corral moves itself into the scope, contains itself as a server is contained
+                (namespaces, mounts, capabilities, seccomp) and execs the server, like systemd-run --scope. Nothing then kills leftovers when the server exits, and OOM kills
                 are not reported; the scope ends when its last process does.
                 """) { options, _ in options.exec = true },
             Option(["--warn-memory"], value: "SIZE|PERCENT", help: """
