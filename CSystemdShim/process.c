@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <linux/magic.h>
 #include <sys/signalfd.h>
 #include <sys/vfs.h>
@@ -54,4 +56,31 @@ int cs_is_cgroup2(const char *path) {
     struct statfs info;
     if (statfs(path, &info) < 0) return -errno;
     return info.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+int cs_block_sigpipe(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    return -pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+ssize_t cs_write_nosigpipe(int fd, const void *data, size_t size) {
+    sigset_t pipe, old, pending;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    // A SIGPIPE already pending for this thread is someone else's: leave it be.
+    sigpending(&pending);
+    bool was_pending = sigismember(&pending, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, &old);
+    ssize_t n;
+    do n = write(fd, data, size);
+    while (n < 0 && errno == EINTR);
+    int error = n < 0 ? errno : 0;
+    if (error == EPIPE && !was_pending) {
+        struct timespec now = {0, 0};
+        while (sigtimedwait(&pipe, NULL, &now) < 0 && errno == EINTR) {}
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return error ? -error : n;
 }

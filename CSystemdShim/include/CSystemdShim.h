@@ -152,6 +152,38 @@ uint32_t cs_seccomp_arch(const char *_Nullable name);
 
 // MARK: - Spawn
 
+/// What the held child does to isolate itself between the gate and exec (contain.c), each step a flag.
+typedef enum cs_contain_flag {
+    /// Rootless: a user namespace of its own that maps the caller's uid and gid to themselves, so that the steps
+    /// below are allowed.
+    CS_CONTAIN_USER_NAMESPACE = 1 << 0,
+    /// A cgroup namespace rooted at the scope and a private mount namespace in which /sys, /proc/sys and
+    /// /proc/sysrq-trigger are read-only and /sys/fs/cgroup is a fresh read-only cgroup2 showing only the scope.
+    CS_CONTAIN_NAMESPACES = 1 << 1,
+    /// An empty read-only tmpfs over /run/user (root: every user's manager accepts uid 0 as a peer).
+    CS_CONTAIN_HIDE_RUN_USER = 1 << 2,
+    /// Root: securebits so that exec as uid 0 gains nothing, and every capability not in `capabilities` dropped
+    /// from all sets (those kept become ambient).
+    CS_CONTAIN_DROP_CAPABILITIES = 1 << 3,
+    /// setgroups, setresgid and setresuid to `groups`, `gid` and `uid` (`--uid`, `--gid`).
+    CS_CONTAIN_SET_IDS = 1 << 4,
+} cs_contain_flag;
+
+/// The isolation of one child, prepared entirely by the parent (the child only makes raw syscalls).
+typedef struct cs_containment {
+    unsigned flags;                      // cs_contain_flag bits
+    const char *_Nullable uid_map;       // "U U 1", for CS_CONTAIN_USER_NAMESPACE
+    const char *_Nullable gid_map;       // "G G 1"
+    const char *_Nonnull const *_Nullable hidden;  // sockets covered by /dev/null (missing ones are skipped)
+    size_t hidden_count;
+    uid_t uid;                           // for CS_CONTAIN_SET_IDS
+    gid_t gid;
+    const gid_t *_Nullable groups;
+    size_t group_count;
+    uint64_t capabilities;               // kept with CS_CONTAIN_DROP_CAPABILITIES: bit N is capability N
+    int last_capability;                 // /proc/sys/kernel/cap_last_cap
+} cs_containment;
+
 /// A child to start held at a gate: it runs no code of its own until cs_spawn_release.
 typedef struct cs_spawn_spec {
     const char *path;  // already resolved; no PATH search happens after fork
@@ -164,34 +196,74 @@ typedef struct cs_spawn_spec {
     int oom_score_adj;  // applied when set_oom_score_adj is non-zero
     int set_oom_score_adj;
     int parent_death_signal;  // 0 for none
+    cs_containment containment;
 } cs_spawn_spec;
 
-/// Where a child failed between fork and exec.
+/// Where a child failed between fork and exec (the step's system call in the comment).
 typedef enum cs_spawn_stage {
     CS_STAGE_NONE = 0,
-    CS_STAGE_STDIO,
-    CS_STAGE_CHDIR,
-    CS_STAGE_PARENT_DEATH_SIGNAL,
-    CS_STAGE_OOM_SCORE_ADJ,
-    CS_STAGE_NO_NEW_PRIVS,
-    CS_STAGE_SECCOMP,
-    CS_STAGE_EXEC,
+    CS_STAGE_STDIO,               // dup2, fcntl
+    CS_STAGE_CHDIR,               // chdir
+    CS_STAGE_PARENT_DEATH_SIGNAL, // prctl(PR_SET_PDEATHSIG)
+    CS_STAGE_OOM_SCORE_ADJ,       // write /proc/self/oom_score_adj
+    CS_STAGE_NO_NEW_PRIVS,        // prctl(PR_SET_NO_NEW_PRIVS)
+    CS_STAGE_SECCOMP,             // seccomp(SECCOMP_SET_MODE_FILTER)
+    CS_STAGE_EXEC,                // execve
+    CS_STAGE_USER_NAMESPACE,      // unshare(CLONE_NEWUSER)
+    CS_STAGE_UID_MAP,             // write /proc/self/uid_map
+    CS_STAGE_GID_MAP,             // write /proc/self/setgroups ("deny") and /proc/self/gid_map
+    CS_STAGE_NAMESPACES,          // unshare(CLONE_NEWCGROUP | CLONE_NEWNS)
+    CS_STAGE_PROPAGATION,         // mount(/, MS_REC | MS_SLAVE)
+    CS_STAGE_HIDE,                // mount(/dev/null, hidden[detail], MS_BIND); detail -1: the tmpfs over /run/user
+    CS_STAGE_SYS_READ_ONLY,       // mount_setattr(/sys, MOUNT_ATTR_RDONLY)
+    CS_STAGE_CGROUP_MOUNT,        // fsopen, fsconfig, fsmount and move_mount of cgroup2 onto /sys/fs/cgroup
+    CS_STAGE_PROC_READ_ONLY,      // bind and mount_setattr(MOUNT_ATTR_RDONLY) of /proc/sys (detail 0), /proc/sysrq-trigger (1)
+    CS_STAGE_SECUREBITS,          // prctl(PR_SET_SECUREBITS)
+    CS_STAGE_BOUNDING_SET,        // prctl(PR_CAPBSET_DROP)
+    CS_STAGE_SETGROUPS,           // setgroups
+    CS_STAGE_SETRESGID,           // setresgid
+    CS_STAGE_SETRESUID,           // setresuid
+    CS_STAGE_CAPSET,              // capset
+    CS_STAGE_AMBIENT,             // prctl(PR_CAP_AMBIENT)
 } cs_spawn_stage;
+
+/// Where and why a child failed: the stage, its errno, and for some stages which path (`detail`).
+typedef struct cs_spawn_failure {
+    cs_spawn_stage stage;
+    int error;
+    int detail;
+} cs_spawn_failure;
 
 /// Forks a child that waits at the gate. `*gate` is the parent's end, for cs_spawn_release or cs_spawn_abort.
 int cs_spawn_gated(const cs_spawn_spec *spec, pid_t *pid, int *gate);
 
-/// Opens the gate: the child applies oom_score_adj, no_new_privs and seccomp, then execs. Returns 0 once the exec
-/// happened, or -errno with `*stage` naming the step that failed (the child has then exited with status 127 or 126).
-int cs_spawn_release(int gate, cs_spawn_stage *stage);
+/// Opens the gate: the child applies oom_score_adj, its containment, no_new_privs and seccomp, then execs. Returns 0
+/// once the exec happened, or -errno with `*failure` naming the step that failed (the child has then exited with
+/// status 127 or 126).
+int cs_spawn_release(int gate, cs_spawn_failure *failure);
 
-/// Applies `spec` to the calling process itself (oom_score_adj, no_new_privs, seccomp) and execs, as
-/// `corral run --exec` does once it stands in its scope. The stdio fields and parent_death_signal are ignored. Returns
-/// only on failure: -errno, with `*stage` naming the step.
-int cs_exec(const cs_spawn_spec *spec, cs_spawn_stage *stage);
+/// Applies `spec` to the calling process itself (oom_score_adj, containment, no_new_privs, seccomp) and execs, as
+/// `corral run --exec` does once it stands in its scope. The stdio fields and parent_death_signal are ignored. A
+/// containment with CS_CONTAIN_USER_NAMESPACE needs a single-threaded process: see cs_exec_contained. Returns only
+/// on failure: -errno, with `*failure` naming the step.
+int cs_exec(const cs_spawn_spec *spec, cs_spawn_failure *failure);
+
+/// For a multithreaded process that needs a user namespace (unshare(CLONE_NEWUSER) refuses those): writes `spec` to
+/// a memfd and execs /proc/self/exe with arguments {"corral", `marker`, FD, PATH}, whose first act, while it is still
+/// single-threaded, must be cs_exec_resume. Returns only on failure: -errno.
+int cs_exec_contained(const cs_spawn_spec *spec, const char *marker);
+
+/// In a process started by cs_exec_contained: reads the spec from `fd` and runs cs_exec with it. Returns only on
+/// failure.
+int cs_exec_resume(int fd, cs_spawn_failure *failure);
 
 /// Kills a gated child that must never run, reaps it and closes the gate.
 void cs_spawn_abort(pid_t pid, int gate);
+
+/// Tries the namespace steps of `containment` (its user namespace, cgroup and mount namespaces and the read-only
+/// mounts; nothing is hidden, no credential changes) in a short-lived child: 0 when the host allows them, else
+/// -errno with `*failure` naming the step.
+int cs_contain_probe(const cs_containment *containment, cs_spawn_failure *failure);
 
 // MARK: - Journal
 
@@ -209,6 +281,14 @@ int cs_signalfd(const int *signals);
 /// Reads one signal from a signalfd: its number and whether it came from the kernel (e.g. a terminal's ^C, which the
 /// whole foreground process group already received) rather than from kill(2).
 int cs_signalfd_read(int fd, int *signal, int *from_kernel);
+
+/// Blocks SIGPIPE in the calling thread's mask only: its writes to a closed pipe or socket then fail with EPIPE
+/// instead of killing the process, and the process's dispositions stay the embedder's.
+int cs_block_sigpipe(void);
+
+/// write(2) that fails with EPIPE where the reader is gone instead of raising SIGPIPE, from any thread: SIGPIPE is
+/// blocked around the write and a SIGPIPE it raised is consumed. Returns the count written or -errno.
+ssize_t cs_write_nosigpipe(int fd, const void *data, size_t size);
 
 /// pidfd_open(pid, 0).
 int cs_pidfd_open(pid_t pid);

@@ -4,6 +4,11 @@ set -u
 R=/run/guest
 . $R/params.sh
 
+# --sysctl NAME=VALUE: the host conditions a test needs (e.g. user namespaces forbidden), set before the session.
+for setting in $GUEST_SYSCTLS; do
+    echo "${setting#*=}" >/proc/sys/$(echo "${setting%%=*}" | tr . /) || exit 1
+done
+
 if [ "$CORRAL_GUEST" = user ]; then
     useradd --create-home --uid 4242 --user-group --shell /bin/sh corral-test || exit 1
     # The checkout may live under /root (mode 700 on the host); the overlay lets us open it up in the guest only.

@@ -173,14 +173,44 @@ struct SeccompProfileTests {
         let profile = SeccompProfile.default
         #expect(profile.defaultAction == .allow)
         #expect(profile.extraArchitectures.isEmpty)
-        #expect(profile.rules.allSatisfy { $0.conditions.isEmpty })
+        // Only clone, unshare and personality are refused conditionally (by their flags and values).
+        #expect(Set(profile.rules.filter { !$0.conditions.isEmpty }.flatMap(\.syscalls)) == ["clone", "unshare", "personality"])
         #expect(action(of: "read", in: profile) == nil)
-        #expect(action(of: "clone", in: profile) == nil)
         #expect(action(of: "execve", in: profile) == nil)
     }
 
+    /// Whether a rule list with masked-equal conditions on argument 0 refuses `value` (rules on one syscall are ORed).
+    private func refuses(_ syscall: String, _ value: UInt64) -> Bool {
+        SeccompProfile.default.rules.contains { rule in
+            rule.syscalls == [syscall] && !rule.conditions.isEmpty && rule.conditions.allSatisfy {
+                $0.op == .maskedEqual && value & $0.value == $0.valueTwo
+            }
+        }
+    }
+
+    @Test("the default profile refuses clone and unshare with Docker's namespace mask 0x7E020000, and unshare with CLONE_NEWTIME")
+    func namespaceFlags() {
+        for bit in 0..<32 {
+            let flag: UInt64 = 1 << UInt64(bit)
+            #expect(refuses("clone", flag) == (flag & 0x7E02_0000 != 0), "clone \(flag)")
+            #expect(refuses("unshare", flag) == (flag & 0x7E02_0080 != 0), "unshare \(flag)")
+        }
+        #expect(!refuses("clone", 0x01_1200 | 17))  // glibc's fork and thread flags
+        #expect(refuses("unshare", 0x1002_0000))    // NEWUSER | NEWNS
+    }
+
+    @Test("the default profile allows exactly Docker's personalities", arguments: [
+        (UInt64(0), false), (0x8, false), (0x2_0000, false), (0x2_0008, false), (0xffff_ffff, false),
+        (0x4_0000, true), (0x0040_0000, true), (0x1, true), (0x8000_0000, true), (0xffff_fffe, true), (0x2_0009, true),
+        (0x0800_0000, true), (0x7fff_ffff, true),
+    ])
+    func personalities(value: UInt64, refused: Bool) {
+        #expect(refuses("personality", value) == refused)
+    }
+
     @Test("the default profile refuses dangerous syscalls with EPERM",
-          arguments: ["mount", "ptrace", "bpf", "kexec_load", "init_module", "finit_module", "umount2", "keyctl", "reboot"])
+          arguments: ["mount", "ptrace", "bpf", "kexec_load", "init_module", "finit_module", "umount2", "keyctl", "reboot",
+                     "setns", "fanotify_init", "kcmp", "pidfd_getfd", "process_madvise", "clock_adjtime"])
     func defaultDenied(syscall: String) {
         #expect(action(of: syscall, in: .default) == .errno(1))
     }
@@ -197,7 +227,7 @@ struct SeccompAuditingTests {
         let audited = SeccompProfile.default.auditingRefusals
         #expect(audited.defaultAction == .allow)
         #expect(audited.rules.map(\.syscalls) == SeccompProfile.default.rules.map(\.syscalls))
-        #expect(audited.rules.map(\.action) == [.log, .errno(38)])
+        #expect(audited.rules.map(\.action) == [.log, .errno(38)] + Array(repeating: .log, count: audited.rules.count - 2))
         let strict = SeccompProfile(defaultAction: .errno(1), rules: [.init(["read"], .allow), .init(["mount"], .killProcess),
                                                                       .init(["clone3"], .errno(38)), .init(["bpf"], .trap)])
         #expect(strict.auditingRefusals.defaultAction == .log)

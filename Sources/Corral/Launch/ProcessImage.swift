@@ -12,9 +12,13 @@ final class ProcessImage: @unchecked Sendable {
     private let stdio: [Int32]
     private let oomScoreAdjust: Int32?
     private let parentDeathSignal: Int32
+    private let isolation: Isolation
+    private let maps: CStringArray
+    private let hidden: CStringArray
 
     /// The image of `configuration`'s server: `path` is its resolved executable, `environment` its KEY=VALUE list.
-    init(path: String, _ configuration: ServerConfiguration, environment: [String], filter: SeccompFilter?, stdio: [Int32]) {
+    init(path: String, _ configuration: ServerConfiguration, environment: [String], filter: SeccompFilter?,
+         isolation: Isolation, stdio: [Int32]) {
         self.path = CStringArray([path])
         directory = configuration.workingDirectory.map { CStringArray([$0]) }
         argv = CStringArray([configuration.executable] + configuration.arguments)
@@ -27,17 +31,35 @@ final class ProcessImage: @unchecked Sendable {
         self.stdio = stdio
         oomScoreAdjust = configuration.oomScoreAdjust
         parentDeathSignal = configuration.parentDeathSignal ?? 0
+        self.isolation = isolation
+        maps = CStringArray([isolation.uidMap ?? "", isolation.gidMap ?? ""])
+        hidden = CStringArray(isolation.hidden)
     }
+
+    /// Whether the containment needs a user namespace, which a multithreaded process cannot enter.
+    var needsUserNamespace: Bool { isolation.flags & UInt32(CS_CONTAIN_USER_NAMESPACE.rawValue) != 0 }
 
     deinit { program?.deallocate() }
 
     private func withSpec<T>(_ body: (inout cs_spawn_spec) -> T) -> T {
+        isolation.groups.withUnsafeBufferPointer { groups in
+            let containment = cs_containment(
+                flags: isolation.flags, uid_map: isolation.uidMap == nil ? nil : maps[0],
+                gid_map: isolation.gidMap == nil ? nil : maps[1], hidden: hidden.constPointers,
+                hidden_count: hidden.count, uid: isolation.uid, gid: isolation.gid, groups: groups.baseAddress,
+                group_count: groups.count, capabilities: isolation.capabilities,
+                last_capability: isolation.lastCapability)
+            return withSpec(containment, body)
+        }
+    }
+
+    private func withSpec<T>(_ containment: cs_containment, _ body: (inout cs_spawn_spec) -> T) -> T {
         var spec = cs_spawn_spec(
             path: path[0], argv: argv.pointers, envp: envp.pointers, directory: directory.map { $0[0] },
             stdin_fd: stdio[0], stdout_fd: stdio[1], stderr_fd: stdio[2],
             seccomp_program: program.map { UnsafePointer($0.baseAddress!) }, seccomp_length: program?.count ?? 0,
             oom_score_adj: oomScoreAdjust ?? 0, set_oom_score_adj: oomScoreAdjust == nil ? 0 : 1,
-            parent_death_signal: parentDeathSignal)
+            parent_death_signal: parentDeathSignal, containment: containment)
         return body(&spec)
     }
 
@@ -52,8 +74,24 @@ final class ProcessImage: @unchecked Sendable {
         return .success((pid, gate))
     }
 
-    /// Contains this process and execs; returns -errno only on failure.
-    func exec(_ stage: inout cs_spawn_stage) -> Int32 {
-        withSpec { cs_exec(&$0, &stage) }
+    /// Contains this process and execs; returns -errno only on failure. A containment with a user namespace
+    /// goes through a fresh, single-threaded image of this program (cs_exec_contained), which must call
+    /// `ProcessImage.resume` first thing.
+    func exec(_ failure: inout cs_spawn_failure) -> Int32 {
+        withSpec { spec in
+            needsUserNamespace ? cs_exec_contained(&spec, Self.resumeMarker) : cs_exec(&spec, &failure)
+        }
+    }
+
+    /// The argument that tells a program started by cs_exec_contained to resume.
+    static let resumeMarker = "--corral-exec-contained"
+
+    /// In a program started by cs_exec_contained with `arguments` (its argv without argv[0]): contains itself
+    /// and execs the server. Returns nil when `arguments` are not that, else the error to report.
+    static func resume(_ arguments: [String]) -> CorralError? {
+        guard arguments.count == 3, arguments[0] == resumeMarker, let fd = Int32(arguments[1]) else { return nil }
+        var failure = cs_spawn_failure()
+        let status = cs_exec_resume(fd, &failure)
+        return Spawner.failure(at: failure, errno: -status, path: arguments[2], hidden: [])
     }
 }

@@ -89,6 +89,9 @@ package final class Reactor: Sendable {
     }
 
     private func run() {
+        // Writes to a server's stdin happen here: a server that closed it makes them fail with EPIPE. Blocked in
+        // this thread's mask only; the embedding process's dispositions are its own.
+        _ = cs_block_sigpipe()
         var events = [epoll_event](repeating: epoll_event(), count: 64)
         while true {
             let count = epoll_wait(epoll, &events, Int32(events.count), -1)

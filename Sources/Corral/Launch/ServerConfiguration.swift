@@ -30,6 +30,16 @@ public struct ServerConfiguration: Sendable {
         case relay(to: Int32)
     }
 
+    /// What to do where the host cannot give a server Corral's whole containment (rootless without user
+    /// namespaces: no cgroup namespace, no private mounts; see `HostIsolation`).
+    public enum Containment: Sendable, Equatable {
+        /// Run with what the host allows (limits, no_new_privs, seccomp) and say what is lost through
+        /// `warningHandler`, once per process.
+        case automatic
+        /// Refuse to start (`CorralError.Code.unsupportedHost`) unless the whole containment holds.
+        case strict
+    }
+
     /// A command name looked up on PATH, or a path.
     public var executable: String
     public var arguments: [String]
@@ -42,6 +52,20 @@ public struct ServerConfiguration: Sendable {
     public var seccomp: SeccompProfile? = .default
     /// The server's oom_score_adj: by default 500, so the kernel picks MCP servers long before sshd or the gateway.
     public var oomScoreAdjust: Int32? = 500
+    /// Whether a weaker containment than Corral's whole one is acceptable where the host forces it.
+    public var containment: Containment = .automatic
+    /// Leaves the server its paths to systemd's managers (the system bus, /run/systemd/private, the user bus and
+    /// the user manager's private socket), which are otherwise covered by /dev/null in its mount namespace. Costs
+    /// the containment: over them the server can have units started outside its scope and its limits (and as
+    /// root, whatever the system bus lets root do).
+    public var allowsBuses = false
+    /// The user the server runs as (a name or a number), like systemd's User=; nil: this process's user. Other
+    /// than our own, this needs root. Supplementary groups are set as login sets them (getgrouplist).
+    public var user: String?
+    /// The group the server runs as (a name or a number); nil: the user's primary group.
+    public var group: String?
+    /// Capabilities a root server keeps, by name ("CAP_NET_BIND_SERVICE"); by default it keeps none. Needs root.
+    public var capabilities: [String] = []
     /// The slice all servers share; its own limits bound them together.
     public var slice = "corral.slice"
     public var manager: SystemdBus.Manager = .automatic

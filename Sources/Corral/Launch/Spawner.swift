@@ -10,6 +10,8 @@ struct Spawner: Sendable {
     let path: String
     let environment: [String]
     let manager: SystemdBus.Manager
+    /// The namespaces, hidden sockets and credentials the child takes on before exec.
+    let isolation: Isolation
     /// The guardrails this start passes through; nil when they are off.
     let guardrails: ServerGuardrails?
 
@@ -33,6 +35,9 @@ struct Spawner: Sendable {
         guard Cgroup.isUnifiedHierarchy else {
             throw CorralError(.unsupportedHost, "\(Cgroup.root) is not a cgroup v2 (unified) hierarchy; Corral needs systemd on cgroup v2 (boot with systemd.unified_cgroup_hierarchy=1)", stage: "statfs")
         }
+        let host = HostIsolation.current
+        isolation = try Isolation(configuration, environment: environment, host: host)
+        HostIsolation.warnOnce(host.weaknesses(seccomp: configuration.seccomp), configuration.warningHandler)
         manager = configuration.manager
         let name = name
         guardrails = configuration.guardrails.map { policy in
@@ -143,7 +148,8 @@ struct Spawner: Sendable {
         let bus = try SystemdBus.shared(manager)
         let filter = try compileFilter()
         let stdio = try StandardStreams(configuration)
-        let image = ProcessImage(path: path, configuration, environment: environment, filter: filter, stdio: stdio.childEnds)
+        let image = ProcessImage(path: path, configuration, environment: environment, filter: filter,
+                                 isolation: isolation, stdio: stdio.childEnds)
         let forked = await Reactor.shared.perform { image.forkGated() }
         stdio.closeChildEnds()
         let (pid, gate): (Int32, Int32)
@@ -170,8 +176,8 @@ struct Spawner: Sendable {
             stdio.closeParentEnds()
             throw CorralError(.system, "cannot watch the server's exit: pidfd_open: \(errnoText(-pidfd))", stage: "pidfd_open", errno: -pidfd)
         }
-        var stage = CS_STAGE_NONE
-        let released = cs_spawn_release(gate, &stage)
+        var failure = cs_spawn_failure()
+        let released = cs_spawn_release(gate, &failure)
         guard released >= 0 else {
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && Glibc.errno == EINTR {}
@@ -180,7 +186,7 @@ struct Spawner: Sendable {
             try? await bus.stopUnit(scope.outermostUnit)
             scope.close()
             stdio.closeParentEnds()
-            throw failure(at: stage, errno: -released)
+            throw Self.failure(at: failure, errno: -released, path: path, hidden: isolation.hidden)
         }
         executed = true
         admission?.ran()
@@ -200,7 +206,7 @@ struct Spawner: Sendable {
         do {
             let bus = try SystemdBus.shared(manager)
             image = ProcessImage(path: path, configuration, environment: environment, filter: try compileFilter(),
-                                 stdio: [-1, -1, -1])
+                                 isolation: isolation, stdio: [-1, -1, -1])
             scope = try await createScope(holding: getpid(), monitored: false, bus: bus)
         } catch {
             admission?.abandon()
@@ -210,28 +216,62 @@ struct Spawner: Sendable {
         admission?.launched(in: scope.cgroup.path).recordRunning(unit: scope.unit, monitorPID: 0, mainPID: getpid())
         admission?.ran()
         scope.close()
-        var stage = CS_STAGE_NONE
-        let error = image.exec(&stage)
+        var failure = cs_spawn_failure()
+        let error = image.exec(&failure)
         guardrails?.recordGone(unit: scope.unit)
-        throw failure(at: stage, errno: -error)
+        throw Self.failure(at: failure, errno: -error, path: path, hidden: isolation.hidden)
     }
 
-    /// The error for a child that failed between the gate and exec.
-    private func failure(at stage: cs_spawn_stage, errno: Int32) -> CorralError {
+    /// The error for a child that failed between the gate and exec; `path` is the server's executable, `hidden`
+    /// the sockets it was to hide (CS_STAGE_HIDE's detail indexes them).
+    static func failure(at failure: cs_spawn_failure, errno: Int32, path: String, hidden: [String]) -> CorralError {
         let text = errnoText(errno)
-        switch stage {
+        let step = stageName(failure.stage, detail: failure.detail, hidden: hidden)
+        switch failure.stage {
         case CS_STAGE_EXEC:
             return CorralError(errno == ENOENT ? .commandNotFound : .commandNotExecutable,
-                               "cannot execute '\(path)': \(text)", stage: "execve", errno: errno)
+                               "cannot execute '\(path)': \(text)", stage: step, errno: errno)
         case CS_STAGE_SECCOMP:
-            return CorralError(.unsupportedHost, "the kernel refused the seccomp filter: \(text)", stage: "seccomp", errno: errno)
+            return CorralError(.unsupportedHost, "the kernel refused the seccomp filter: \(text)", stage: step, errno: errno)
         case CS_STAGE_CHDIR:
-            return CorralError(.invalidConfiguration, "cannot change to the working directory: \(text)", stage: "chdir", errno: errno)
+            return CorralError(.invalidConfiguration, "cannot change to the working directory: \(text)", stage: step, errno: errno)
+        case CS_STAGE_USER_NAMESPACE, CS_STAGE_UID_MAP, CS_STAGE_GID_MAP, CS_STAGE_NAMESPACES, CS_STAGE_PROPAGATION,
+             CS_STAGE_HIDE, CS_STAGE_SYS_READ_ONLY, CS_STAGE_CGROUP_MOUNT, CS_STAGE_PROC_READ_ONLY:
+            return CorralError(.unsupportedHost, "the server could not be contained (\(step)): \(text)", stage: step, errno: errno)
         default:
-            let names = [CS_STAGE_STDIO: "dup2", CS_STAGE_OOM_SCORE_ADJ: "oom_score_adj",
-                         CS_STAGE_NO_NEW_PRIVS: "prctl(PR_SET_NO_NEW_PRIVS)", CS_STAGE_PARENT_DEATH_SIGNAL: "prctl(PR_SET_PDEATHSIG)"]
-            let name = names[stage] ?? "spawn"
-            return CorralError(.system, "the server could not be prepared (\(name)): \(text)", stage: name, errno: errno)
+            return CorralError(.system, "the server could not be prepared (\(step)): \(text)", stage: step, errno: errno)
+        }
+    }
+
+    /// The system call behind a spawn stage, as error messages name it.
+    static func stageName(_ stage: cs_spawn_stage, detail: Int32, hidden: [String]) -> String {
+        switch stage {
+        case CS_STAGE_STDIO: "dup2"
+        case CS_STAGE_CHDIR: "chdir"
+        case CS_STAGE_PARENT_DEATH_SIGNAL: "prctl(PR_SET_PDEATHSIG)"
+        case CS_STAGE_OOM_SCORE_ADJ: "oom_score_adj"
+        case CS_STAGE_NO_NEW_PRIVS: "prctl(PR_SET_NO_NEW_PRIVS)"
+        case CS_STAGE_SECCOMP: "seccomp"
+        case CS_STAGE_EXEC: "execve"
+        case CS_STAGE_USER_NAMESPACE: "unshare(user)"
+        case CS_STAGE_UID_MAP: "uid_map"
+        case CS_STAGE_GID_MAP: "gid_map"
+        case CS_STAGE_NAMESPACES: "unshare(cgroup, mount)"
+        case CS_STAGE_PROPAGATION: "mount(/, slave)"
+        case CS_STAGE_HIDE:
+            detail < 0 ? "mount(tmpfs over /run/user)"
+                : "mount(/dev/null over \(detail < hidden.count ? hidden[Int(detail)] : "a bus socket"))"
+        case CS_STAGE_SYS_READ_ONLY: "mount_setattr(/sys, read-only)"
+        case CS_STAGE_CGROUP_MOUNT: "fsmount(cgroup2)"
+        case CS_STAGE_PROC_READ_ONLY: detail == 0 ? "mount(/proc/sys, read-only)" : "mount(/proc/sysrq-trigger, read-only)"
+        case CS_STAGE_SECUREBITS: "prctl(PR_SET_SECUREBITS)"
+        case CS_STAGE_BOUNDING_SET: "prctl(PR_CAPBSET_DROP)"
+        case CS_STAGE_SETGROUPS: "setgroups"
+        case CS_STAGE_SETRESGID: "setresgid"
+        case CS_STAGE_SETRESUID: "setresuid"
+        case CS_STAGE_CAPSET: "capset"
+        case CS_STAGE_AMBIENT: "prctl(PR_CAP_AMBIENT)"
+        default: "spawn"
         }
     }
 }

@@ -1,3 +1,4 @@
+internal import CSystemdShim
 internal import Glibc
 
 extension ServerProcess {
@@ -21,8 +22,8 @@ extension ServerProcess {
             for await chunk in stream {
                 var rest = chunk[...]
                 while !rest.isEmpty {
-                    let n = rest.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-                    if n < 0 && errno == EINTR { continue }
+                    // A reader that is gone is EPIPE here, never the process's death by SIGPIPE.
+                    let n = rest.withUnsafeBytes { cs_write_nosigpipe(fd, $0.baseAddress!, $0.count) }
                     if n <= 0 { break }
                     rest = rest.dropFirst(n)
                 }

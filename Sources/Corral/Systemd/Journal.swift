@@ -7,6 +7,9 @@ public enum Journal {
     /// What happened to a server.
     public enum Event: String, Sendable {
         case start, exit, oomKill = "oom-kill", tasksLimit = "tasks-limit", refused, threshold
+        /// Something worth an operator's attention that is not an error: a weaker containment than Corral's
+        /// whole one, an option that weakens it, a reset state file.
+        case warning
     }
 
     /// syslog priorities.

@@ -72,20 +72,57 @@ public struct SeccompProfile: Sendable, Equatable {
         "iopl", "ioperm", "quotactl", "vhangup", "lookup_dcookie",
         // escape hatches
         "userfaultfd", "open_by_handle_at", "uselib",
+        // joining other namespaces, and what Docker refuses without CAP_SYS_ADMIN or CAP_SYS_PTRACE
+        "setns", "fanotify_init", "kcmp", "pidfd_getfd", "process_madvise", "sethostname", "setdomainname",
     ]
+
+    /// The namespace flags of clone(2) and unshare(2): Docker's mask 0x7E020000 (NEWNS, NEWCGROUP, NEWUTS, NEWIPC,
+    /// NEWUSER, NEWPID, NEWNET), one bit each, since rules on one syscall are ORed and each takes one comparison
+    /// per argument. unshare also gets CLONE_NEWTIME (0x80); clone3 answers ENOSYS, so glibc falls back to clone
+    /// and the flags are visible here.
+    public static let namespaceFlags: [UInt64] = [0x20000, 0x0200_0000, 0x0400_0000, 0x0800_0000, 0x1000_0000,
+                                                  0x2000_0000, 0x4000_0000]
+
+    /// Refuses (EPERM) clone and unshare with a namespace flag; unshare(CLONE_FILES) and the like stay allowed.
+    public static var namespaceRules: [Rule] {
+        namespaceFlags.map { bit in Rule(["clone"], .errno(1), conditions: [Condition(index: 0, op: .maskedEqual, value: bit, valueTwo: bit)]) }
+            + (namespaceFlags + [0x80]).map { bit in
+                Rule(["unshare"], .errno(1), conditions: [Condition(index: 0, op: .maskedEqual, value: bit, valueTwo: bit)])
+            }
+    }
+
+    /// Refuses (EPERM) every personality(2) but Docker's: 0 (PER_LINUX), 8 (PER_LINUX32), 0x20000 (UNAME26),
+    /// 0x20008 (both) and 0xffffffff (the query).
+    /// libseccomp compares each argument once per rule, so "none of five values" is an exact cover of masked
+    /// comparisons on the low word (the kernel truncates the argument to 32 bits), T being bit 31: a forbidden bit
+    /// k set with T clear (29 rules), or T set with some bit j clear (31 rules).
+    public static var personalityRules: [Rule] {
+        let top: UInt64 = 1 << 31
+        let forbidden = (0..<31).filter { $0 != 3 && $0 != 17 }.map { k -> Rule in
+            let bit: UInt64 = 1 << UInt64(k)
+            return Rule(["personality"], .errno(1), conditions: [Condition(index: 0, op: .maskedEqual, value: bit | top, valueTwo: bit)])
+        }
+        let notAllOnes = (0..<31).map { j -> Rule in
+            Rule(["personality"], .errno(1), conditions: [Condition(index: 0, op: .maskedEqual, value: top | 1 << UInt64(j), valueTwo: top)])
+        }
+        return forbidden + notAllOnes
+    }
 
     /// Syscalls that answer ENOSYS: libc and runtimes fall back from these only on ENOSYS (glibc from clone3 to clone;
     /// libuv from io_uring to epoll), and io_uring operations would bypass per-syscall filtering.
     public static let unimplementedSyscalls = ["clone3", "io_uring_setup", "io_uring_enter", "io_uring_register"]
 
-    /// Corral's default: everything allowed except `deniedSyscalls` (EPERM) and `unimplementedSyscalls` (ENOSYS);
-    /// foreign syscall ABIs (x32, ia32) kill the process. Real Python and Node MCP servers run under it unchanged.
+    /// Corral's default, at Docker's standard for what it refuses: everything allowed except `deniedSyscalls`
+    /// (EPERM), namespace creation (`namespaceRules`), personalities other than Docker's (`personalityRules`), and
+    /// `unimplementedSyscalls` (ENOSYS); foreign syscall ABIs (x32, ia32) kill the process. Real Python and Node MCP
+    /// servers run under it unchanged. adjtimex stays allowed as in Docker: only reading the clock is left without
+    /// CAP_SYS_TIME, which no server keeps.
     public static let `default` = SeccompProfile(
         defaultAction: .allow,
         rules: [
             Rule(deniedSyscalls, .errno(1)),  // EPERM
             Rule(unimplementedSyscalls, .errno(38)),  // ENOSYS
-        ]
+        ] + namespaceRules + personalityRules
     )
 
     /// This profile with every refusal turned into `.log`: what it would refuse is allowed, and the kernel's audit

@@ -22,6 +22,7 @@ struct HostAudit {
         findings += memoryFindings()
         findings += await oomdFindings()
         findings.append(seccompFinding())
+        findings += containmentFindings()
         return findings
     }
 
@@ -132,6 +133,7 @@ struct HostAudit {
                                     title: "gateway \(unit) leaves its children behind when it stops or restarts",
                                     evidence: "KillMode=\(killMode)", fix: dropIn(unit, "KillMode=control-group", name: "KillMode")))
         }
+        if let finding = await gatewayUserFinding(unit, bus: bus) { findings.append(finding) }
         let policy = await string("OOMPolicy") ?? "?"
         findings.append(Finding(id: "gateway-oompolicy", severity: .info, title: "gateway \(unit) OOM policy",
                                 evidence: "OOMPolicy=\(policy)"))

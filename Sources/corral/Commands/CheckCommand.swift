@@ -49,6 +49,9 @@ enum CheckCommand {
             options.server.standardInput = .pipe
             options.server.standardOutput = .pipe
             options.server.standardError = .pipe
+            // What weakens the containment is said here as in `run` (stderr; stdout holds the report).
+            options.server.warningHandler = { Console.warning($0) }
+            for sentence in options.server.weakenings(name: try options.server.serverName()) { Console.warning(sentence) }
         } catch {
             Console.error(error.message)
             return error.exitCode

@@ -21,8 +21,12 @@ enum RunCommand {
 
                 "command": "corral", "args": ["run", "--memory-max", "512M", "--", "npx", "-y", "some-server"]
 
-            The server is held before it runs any code of its own until its scope exists, so nothing it starts can
-            escape the limits. stdin, stdout and stderr are the server's, untouched: corral never writes to stdout.
+            The server is held before it runs any code of its own until its scope exists; then it enters a cgroup
+            namespace rooted at its scope and a private mount namespace (rootless: through a user namespace of its
+            own) in which the cgroupfs, /sys and /proc/sys are read-only and systemd's buses are /dev/null, and as
+            root it drops every capability: so neither it nor anything it starts can leave the scope, raise its
+            limits or have the manager start units for it. Where the host forbids user namespaces, corral says
+            so and runs it with the limits, no_new_privs and seccomp only (--containment strict refuses). stdin, stdout and stderr are the server's, untouched: corral never writes to stdout.
             corral stays as a small parent (monitor mode): SIGTERM, SIGINT and SIGHUP are passed on (a second one
             kills the whole tree at once); when the server's main process exits, everything left in its scope
             (grandchildren, setsid and double-forked daemons) is killed and the scope is stopped, and corral exits
@@ -46,14 +50,15 @@ enum RunCommand {
             """,
         options: ServerOptions.options() + GuardrailOptions.options() + [
             Option(["--exec"], help: """
-                Do not stay resident: corral moves itself into the scope, applies the seccomp filter and execs the
-                server, like systemd-run --scope. Nothing then kills leftovers when the server exits, and OOM kills
-                are not reported; the scope ends when its last process does. The guardrails see less: no corral
-                stays to see the exit, so the next start of the server learns of it. A server found gone within
-                --min-uptime of its start counts as a fast failure whatever its status (even a stop by the gateway
-                itself; `corral stop` is not counted), one found still running past it as healthy, one found gone
-                later as neither; its stderr is not kept for refusal messages. Backoff, breaker, probation and
-                --max-instances apply as to any start. `corral wrap` never writes --exec.
+                Do not stay resident: corral moves itself into the scope, contains itself as a server is contained
+                (namespaces, mounts, capabilities, seccomp) and execs the server, like systemd-run --scope. Nothing
+                then kills leftovers when the server exits, and OOM kills are not reported; the scope ends when its
+                last process does. The guardrails see less: no corral stays to see the exit, so the next start of
+                the server learns of it. A server found gone within --min-uptime of its start counts as a fast
+                failure whatever its status (even a stop by the gateway itself; `corral stop` is not counted), one
+                found still running past it as healthy, one found gone later as neither; its stderr is not kept for
+                refusal messages. Backoff, breaker, probation and --max-instances apply as to any start. `corral
+                wrap` never writes --exec.
                 """) { options, _ in options.exec = true },
             Option(["--warn-memory"], value: "SIZE|PERCENT", help: """
                 Warn once (on stderr and in the journal) when the server's memory crosses this: a size, or a
@@ -94,15 +99,16 @@ enum RunCommand {
         var options = Options()
         do throws(CorralError) {
             guard try spec.parseServerCommand(arguments, into: &options) else { return 0 }
-            options.server.warningHandler = { Console.warning($0) }
+            let name = try options.server.serverName()
+            // Said on stderr and kept in the journal: what the library warns about (a weaker containment than
+            // asked for, a reset state file), and every weakening the options ask for.
+            options.server.warningHandler = { message in
+                Console.warning(message)
+                Journal.send(.warning, server: name.rawValue, priority: .warning, message: message)
+            }
             // stderr passes through corral, which keeps its last lines for the guardrail reports.
             options.server.standardError = .relay(to: 2)
-            let name = try options.server.serverName()
-            if options.server.seccomp == nil {
-                Console.warning("server '\(name)' runs without a seccomp filter (--seccomp none)")
-            } else if options.server.seccomp == SeccompProfile.default.auditingRefusals {
-                Console.warning("server '\(name)' may make the calls the default filter denies; the kernel logs them (--seccomp log)")
-            }
+            for sentence in options.server.weakenings(name: name) { options.server.warningHandler(sentence) }
             if options.exec { try await ServerProcess.exec(options.server) }
             let server: ServerProcess
             do {

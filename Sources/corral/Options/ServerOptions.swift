@@ -86,6 +86,41 @@ enum ServerOptions {
                 """) { options, value throws(CorralError) in
                     options.server.seccomp = try SeccompChoice.profile(value)
                 },
+            Option(["--containment"], value: "MODE", choices: ["auto", "strict"], excludes: ["--containment"], help: """
+                auto: where the host cannot give the server its own cgroup and mount namespaces (rootless, with
+                unprivileged user namespaces forbidden by a sysctl or AppArmor), start it with the limits,
+                no_new_privs and seccomp only, and say so on stderr and in the journal; it can then leave its
+                scope, raise its own limits and reach the manager. strict: refuse instead (exit 69), and also
+                when cgroup2 lacks nsdelegate and the seccomp profile is not the default. Default: auto.
+                """) { options, value throws(CorralError) in
+                    switch value {
+                    case "auto": options.server.containment = .automatic
+                    case "strict": options.server.containment = .strict
+                    default: throw .invalid("--containment", value, "expected auto or strict")
+                    }
+                },
+            Option(["--allow-buses"], help: """
+                Leave the server its paths to systemd: the system bus, /run/systemd/private, and the user bus and
+                user manager's socket (by default /dev/null covers them in the server's mount namespace, and root
+                servers see an empty /run/user). Cost: the server can have units started outside its scope and
+                its limits (systemd-run), and as root do whatever the system bus allows root. Said on stderr at
+                start. For a server that genuinely needs D-Bus.
+                """) { options, _ in options.server.allowsBuses = true },
+            Option(["--uid"], value: "USER", excludes: ["--uid"], help: """
+                Run the server as USER (a name or a number), like systemd's User=; its primary group and its
+                supplementary groups as login sets them, unless --gid. Needs root.
+                """) { options, value in options.server.user = value },
+            Option(["--gid"], value: "GROUP", excludes: ["--gid"], help: """
+                Run the server with GROUP (a name or a number) as its group. Needs root.
+                """) { options, value in options.server.group = value },
+            Option(["--capability"], value: "CAP", help: """
+                Let a root server keep the capability CAP (CAP_NET_BIND_SERVICE, or net_bind_service), which
+                it also keeps across exec as an ambient capability; by default a server started as root keeps
+                none. Cost: what that capability allows (capabilities(7)); said on stderr at start. May be
+                repeated. Needs root.
+                """) { options, value throws(CorralError) in
+                    options.server.capabilities.append(try Capability(value, field: "--capability").name)
+                },
             Option(["--oom-score-adj"], value: "N", help: """
                 The server's oom_score_adj, -1000 to 1000. Default: 500, so under memory pressure the kernel kills
                 MCP servers long before sshd or the gateway. Lowering it below the caller's needs root.
@@ -107,6 +142,24 @@ enum ServerOptions {
 }
 
 extension ServerConfiguration {
+    /// What this configuration gives the server beyond Corral's default containment, one sentence each, for the
+    /// start report: every weakening is said, on stderr and in the journal.
+    func weakenings(name: ServerName) -> [String] {
+        var sentences: [String] = []
+        if seccomp == nil {
+            sentences.append("server '\(name)' runs without a seccomp filter (--seccomp none)")
+        } else if seccomp == SeccompProfile.default.auditingRefusals {
+            sentences.append("server '\(name)' may make the calls the default filter denies; the kernel logs them (--seccomp log)")
+        }
+        if allowsBuses {
+            sentences.append("server '\(name)' can reach systemd's buses (--allow-buses): it can have units started outside its scope and its limits")
+        }
+        if !capabilities.isEmpty {
+            sentences.append("server '\(name)' keeps \(capabilities.joined(separator: ", ")) (--capability)")
+        }
+        return sentences
+    }
+
     /// Applies `-E NAME=VALUE` or `-E NAME`.
     mutating func setEnvironment(_ assignment: String) throws(CorralError) {
         let name = String(assignment.prefix { $0 != "=" })
