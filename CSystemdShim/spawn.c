@@ -2,12 +2,12 @@
 // no pre-exec hook on Linux, and a process moved afterwards may already have forked children that escape).
 //
 // Between fork and exec only async-signal-safe calls are made: the parent may be a multithreaded gateway. A failure
-// there travels back to the parent as {stage, errno} over the close-on-exec gate socket; a clean exec closes it.
+// there travels back to the parent as {stage, errno, detail} over the close-on-exec gate socket; a clean exec closes
+// it. The isolation steps themselves are in contain.c.
 #include "contain.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/close_range.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <signal.h>

@@ -48,19 +48,27 @@ struct RealServerTests {
         defer { try? FileManager.default.removeItem(atPath: root) }
         try "fetched-through-corral-\(name)\n".write(toFile: root + "/page.txt", atomically: true, encoding: .utf8)
         let port = Int.random(in: 20_000...40_000)
-        let http = Process()
-        http.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        http.arguments = ["-m", "http.server", "--bind", "127.0.0.1", "--directory", root, String(port)]
-        http.standardOutput = FileHandle.nullDevice
-        http.standardError = FileHandle.nullDevice
-        try http.run()
-        defer { http.terminate(); http.waitUntilExit() }
-        let listening = await Guest.eventually(60) {
-            (try? Guest.run("/usr/bin/python3", ["-c", "import socket; socket.create_connection(('127.0.0.1', \(port)))"], timeout: 30).status) == 0
-        }
-        try #require(listening, "the local HTTP server did not start")
-        let report = try Self.call("fetch", "{\"url\": \"http://127.0.0.1:\(port)/page.txt\", \"raw\": true}", name: name,
-                                   server: [Self.bin + "/mcp-server-fetch", "--ignore-robots-txt", "--allow-private-ips"])
+        // The HTTP server lives and dies inside this one shell, with no descriptor of the test runner's (a server
+        // started by the runner itself would hold other tests' output pipes open while it runs).
+        let url = "http://127.0.0.1:\(port)/page.txt"
+        let script = """
+            cd \(root) || exit 90
+            /usr/bin/python3 -c 'import os, sys; os.closerange(3, 65536); os.execv(sys.executable, [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "\(port)"])' </dev/null >/dev/null 2>&1 &
+            http=$!
+            i=0
+            until /usr/bin/python3 -c 'import socket; socket.create_connection(("127.0.0.1", \(port)))' 2>/dev/null; do
+                i=$((i+1)); [ $i -gt 600 ] && { kill $http; exit 91; }; sleep 0.1
+            done
+            "$0" "$@"; status=$?
+            kill $http
+            exit $status
+            """
+        let outcome = try Guest.run("/bin/sh", ["-c", script, Self.python, Self.client, "--call", "fetch",
+                                                "{\"url\": \"\(url)\", \"raw\": true}", Guest.corral, "run", "--name", name,
+                                                "--memory-max", "512M", "--", Self.bin + "/mcp-server-fetch",
+                                                "--ignore-robots-txt", "--allow-private-ips"], timeout: 600)
+        #expect(outcome.status == 0, "\(outcome)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any], "\(outcome)")
         #expect(report["call_error"] as? Bool == false, "\(report)")
         #expect((report["call"] as? String)?.contains("fetched-through-corral-\(name)") == true, "\(report)")
         try await Guest.expectNothingLeft(name: name)

@@ -45,7 +45,7 @@ struct RunTreeTests {
         let outcome = try Guest.corral(["run", "--exec", "--name", name, "--", "sh", "-c",
                                         "cat /proc/self/cgroup; grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status; exit 5"])
         #expect(outcome.status == 5, "\(outcome)")
-        // Contained like any server: its cgroup namespace is rooted at its scope, so it sees itself at the root.
+        // In its own cgroup namespace, rooted at the scope (ContainmentModeTests reads the scope's limits there).
         #expect(outcome.stdout.hasPrefix("0::/\n"), "\(outcome)")
         #expect(outcome.stdout.contains("Seccomp:\t2"))
         #expect(outcome.stdout.contains("NoNewPrivs:\t1"))
