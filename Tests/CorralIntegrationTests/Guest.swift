@@ -101,7 +101,7 @@ enum Guest {
     static func leafSlices(of name: String) async throws -> [String] {
         let server = try ServerName(name)
         return try await SystemdBus.shared().listUnits(matching: ["*-????????.slice"]).filter { unit in
-            unit.activeState != "inactive" && SliceName.scope(ofLeafDescription: unit.description)?.hasPrefix(server.unitPrefix) == true
+            unit.activeState != "inactive" && SliceName.leaf(described: unit.description)?.scope.hasPrefix(server.unitPrefix) == true
         }.map(\.name)
     }
 

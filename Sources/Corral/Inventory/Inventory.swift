@@ -89,7 +89,7 @@ public struct Inventory: Sendable {
     public var instances: [ServerInstance]
     /// Records left by instances whose scope is gone (`--exec` instances, killed monitors): `corral gc` removes them.
     public var orphanedRecords: [InstanceRecord]
-    /// Leaf slices whose scope is gone or stale and whose monitor is gone (a killed monitor cannot stop its own):
+    /// Leaf slices whose monitor is gone (a killed monitor cannot stop its own), with what is left in them:
     /// `corral gc` stops them.
     public var orphanedSlices: [String] = []
     /// Where the records live.
@@ -160,10 +160,11 @@ public struct Inventory: Sendable {
         instances.sort { ($0.name.rawValue, $0.unit ?? "") < ($1.name.rawValue, $1.unit ?? "") }
 
         let orphans = records.values.filter { !listed.contains($0.unit) }.sorted { $0.unit < $1.unit }
-        let live = Set(instances.filter { $0.isRunning && !$0.stale }.compactMap(\.unit))
-            .union(records.values.filter { $0.monitorPID != 0 && $0.monitorAlive }.map(\.unit))
+        // Only the monitor stops its leaf, and it may do so well after the scope is gone: a leaf is orphaned when
+        // its monitor is, whatever its scope does.
         let slices = units.filter { unit in
-            unit.activeState != "inactive" && SliceName.scope(ofLeafDescription: unit.description).map { !live.contains($0) } == true
+            guard unit.activeState != "inactive", let leaf = SliceName.leaf(described: unit.description) else { return false }
+            return kill(leaf.monitor, 0) != 0 && errno == ESRCH
         }
         return Inventory(manager: manager, instances: instances, orphanedRecords: orphans,
                          orphanedSlices: slices.map(\.name).sorted(), store: store)

@@ -80,7 +80,7 @@ struct Spawner: Sendable {
         let leaf = monitored ? SliceName.leaf(of: unit, in: configuration.slice) : nil
         let auxiliary = leaf.map { leaf in
             (unit: leaf, properties: [
-                UnitProperty("Description", .string(SliceName.leafDescription(of: unit))),
+                UnitProperty("Description", .string(SliceName.leafDescription(of: unit, monitor: getpid()))),
                 UnitProperty("MemoryAccounting", .bool(true)),
                 UnitProperty("TasksAccounting", .bool(true)),
             ])

@@ -28,14 +28,21 @@ extension SliceName {
         return (slice == "-.slice" ? "" : slice.dropLast(".slice".count) + "-") + id + ".slice"
     }
 
-    /// The Description= of a leaf slice: it names the scope, so that `corral gc` can tell a leaf slice from any
-    /// other and find its scope.
-    public static func leafDescription(of scope: String) -> String { leafDescriptionPrefix + scope }
+    /// The Description= of a leaf slice names its scope and the process that watches it (and stops the leaf at
+    /// the end), so that `corral gc` can tell a leaf slice from any other and whether its monitor is gone.
+    public static func leafDescription(of scope: String, monitor: Int32) -> String {
+        leafDescriptionPrefix + scope + ", watched by process \(monitor)"
+    }
 
-    /// The scope a leaf slice's Description= names; nil for a slice that is not a Corral leaf slice.
-    public static func scope(ofLeafDescription description: String) -> String? {
+    /// The scope and monitor a leaf slice's Description= names; nil for a slice that is not a Corral leaf slice.
+    /// (A scope name has no comma: systemd-escape writes one as \x2c.)
+    public static func leaf(described description: String) -> (scope: String, monitor: Int32)? {
         guard description.hasPrefix(leafDescriptionPrefix) else { return nil }
-        return String(description.dropFirst(leafDescriptionPrefix.count))
+        let parts = description.dropFirst(leafDescriptionPrefix.count).split(separator: ",", maxSplits: 1)
+        let watcher = " watched by process "
+        guard parts.count == 2, parts[1].hasPrefix(watcher), let monitor = Int32(parts[1].dropFirst(watcher.count))
+        else { return nil }
+        return (String(parts[0]), monitor)
     }
 
     private static let leafDescriptionPrefix = "Corral: the counters of "

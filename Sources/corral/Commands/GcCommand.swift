@@ -18,8 +18,9 @@ enum GcCommand {
                 a scope whose monitor is gone    its processes are killed and the scope is stopped
                 a scope systemd keeps as failed  it is stopped and forgotten (ResetFailedUnit)
                 a record whose scope is gone     the instance record is removed (--exec servers leave these)
-                a leaf slice left without one    it is stopped (each server's scope sits in a slice of its own,
-                                                 corral-ID.slice, which its monitor stops at the end)
+                a leaf slice whose monitor died  it is stopped with what is left in it (each server's scope sits
+                                                 in a slice of its own, corral-ID.slice, which its monitor stops
+                                                 at the end)
 
             Running servers whose corral is alive, and --exec servers that still run, are not touched. Guardrail
             state (failures, breaker) is kept: `corral reset NAME` forgets it. Prints one line per cleaned unit
@@ -81,7 +82,7 @@ enum GcCommand {
                         continue
                     }
                 }
-                Console.output("\(verb) \(slice) (leaf slice whose scope and monitor are gone)\n")
+                Console.output("\(verb) \(slice) (leaf slice whose monitor is gone)\n")
             }
             for record in inventory.orphanedRecords {
                 if !options.dryRun { inventory.store.removeInstance(unit: record.unit) }
