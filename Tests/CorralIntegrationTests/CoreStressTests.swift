@@ -328,7 +328,7 @@ struct CoreStressTests {
         bystander.arguments = ["-c", "import os, signal; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv('/bin/sleep', ['sleep', '\(marker)2'])"]
         try bystander.run()
         defer { if bystander.isRunning { kill(bystander.processIdentifier, SIGKILL) }; bystander.waitUntilExit() }
-        #expect(await Guest.eventually { !Guest.processes(containing: "sleep \(marker)2").isEmpty })
+        #expect(await Guest.eventually(60) { !Guest.processes(containing: "sleep \(marker)2").isEmpty })
         let forged = record.split(separator: "\n").map { $0.hasPrefix("monitor=") ? "monitor=\(bystander.processIdentifier)" : String($0) }
         try (forged.joined(separator: "\n") + "\n").write(toFile: recordPath, atomically: true, encoding: .utf8)
 
