@@ -368,6 +368,7 @@ struct CoreStressTests {
         try launched.run()
         let bystander = launched.processIdentifier
         defer { kill(bystander, SIGKILL) }
+        #expect(await Guest.eventually(60) { !Guest.processes(containing: "sleep \(marker)2").isEmpty })
         let forged = record.split(separator: "\n").map { $0.hasPrefix("monitor=") ? "monitor=\(bystander)" : String($0) }
         try (forged.joined(separator: "\n") + "\n").write(toFile: recordPath, atomically: true, encoding: .utf8)
 

@@ -176,9 +176,13 @@ struct Spawner: Sendable {
             stdio.closeParentEnds()
             throw CorralError(.system, "cannot watch the server's exit: pidfd_open: \(errnoText(-pidfd))", stage: "pidfd_open", errno: -pidfd)
         }
+        // Recorded before the server runs: a monitor killed from here on leaves a scope that the instance cap counts.
+        let launched = admission?.launched(in: scope.cgroup.path)
+        launched?.recordRunning(unit: scope.unit, monitorPID: getpid(), mainPID: pid)
         var failure = cs_spawn_failure()
         let released = cs_spawn_release(gate, &failure)
         guard released >= 0 else {
+            launched?.recordGone(unit: scope.unit)
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && Glibc.errno == EINTR {}
             close(pidfd)
@@ -194,7 +198,7 @@ struct Spawner: Sendable {
         if case .relay(let target) = configuration.standardError { relay = target }
         return LaunchedServer(pid: pid, pidfd: pidfd, scope: scope, name: name, bus: bus,
                               standardStreams: stdio.parentEnds, relayStandardErrorTo: relay,
-                              guardrails: admission?.launched(in: scope.cgroup.path))
+                              guardrails: launched)
     }
 
     /// Moves this very process into the scope, contains it and execs the server (`corral run --exec`, like

@@ -55,8 +55,8 @@ public final class ServerProcess: Sendable {
         ServerProcess(try await Spawner(configuration).launch())
     }
 
-    /// Takes over a launched server: watches its exit and its cgroup's event files, relays its stderr, and records
-    /// it with the guardrails.
+    /// Takes over a launched server (which `Spawner` has recorded as running): watches its exit and its cgroup's
+    /// event files, relays its stderr, and tells the guardrails how it went.
     private init(_ launched: LaunchedServer) {
         guardrails = launched.guardrails
         pid = launched.pid
@@ -80,7 +80,6 @@ public final class ServerProcess: Sendable {
         }
         reactor.watch(pidfd, events: EPOLLIN.rawValue) { [self] _ in mainProcessExited() }
         if let guardrails {
-            guardrails.recordRunning(unit: unit, monitorPID: getpid(), mainPID: pid)
             // Staying up for the minimum uptime is success: forget past failures then, not only at the exit. An
             // exit before it, however long its end takes to process, is not.
             Task { [self] in
