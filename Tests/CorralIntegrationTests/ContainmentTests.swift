@@ -40,7 +40,7 @@ struct ContainmentTests {
             process.executableURL = URL(fileURLWithPath: Guest.corral)
             process.arguments = arguments
             process.standardInput = FileHandle.nullDevice
-            let pipe = Pipe()
+            let pipe = Guest.closeOnExec(Pipe())
             process.standardOutput = pipe
             try process.run()
             Thread.detachNewThread { [self] in

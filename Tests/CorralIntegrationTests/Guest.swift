@@ -41,10 +41,10 @@ enum Guest {
         process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
         if let environment { process.environment = environment }
-        let out = Pipe(), err = Pipe()
+        let out = closeOnExec(Pipe()), err = closeOnExec(Pipe())
         process.standardOutput = out
         process.standardError = err
-        let input = Pipe()
+        let input = closeOnExec(Pipe())
         process.standardInput = input
         try process.run()
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
@@ -66,6 +66,16 @@ enum Guest {
         let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
         return Outcome(status: status, stdout: String(decoding: outData, as: UTF8.self),
                        stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// `pipe` with both ends close-on-exec. Foundation's Pipe leaves them inheritable, so every process that tests
+    /// start at the same time would hold this pipe open, and a reader would wait for the longest of them to end;
+    /// the child still gets its own end (Process dup2s it onto 0, 1 or 2, which clears the flag there).
+    static func closeOnExec(_ pipe: Pipe) -> Pipe {
+        for handle in [pipe.fileHandleForReading, pipe.fileHandleForWriting] {
+            _ = fcntl(handle.fileDescriptor, F_SETFD, FD_CLOEXEC)
+        }
+        return pipe
     }
 
     /// Starts `corral ARGUMENTS` without waiting (for signal tests); stdout and stderr go to files.

@@ -58,7 +58,7 @@ struct HostileTests {
         process.executableURL = URL(fileURLWithPath: Guest.corral)
         process.arguments = ["run", "--name", name, "--", "sh", "-c",
                              "echo hello; exec 1>&-; while [ ! -e \(release) ]; do sleep 0.1; done; exit 5"]
-        let output = Pipe()
+        let output = Guest.closeOnExec(Pipe())
         process.standardOutput = output
         process.standardInput = FileHandle.nullDevice
         try process.run()
