@@ -28,7 +28,8 @@ struct ContainmentModeTests {
 
     @Test func theBusesAreHiddenUnlessAllowBusesGivesThemBackAndSaysSo() async throws {
         let name = Guest.uniqueName("buses")
-        let hidden = try Guest.corral(["run", "--name", name, "--", "/usr/bin/python3", "-c", Self.connect] + Self.buses, timeout: 120)
+        // Not recorded: a quick exit is a fast failure (issue 13.5), whose backoff would refuse the second start.
+        let hidden = try Guest.corral(["run", "--no-guardrails", "--name", name, "--", "/usr/bin/python3", "-c", Self.connect] + Self.buses, timeout: 120)
         #expect(hidden.status == 0, "\(hidden)")
         // Covered by /dev/null: ECONNREFUSED (a socket this guest does not have: ENOENT).
         #expect(hidden.stdout.contains("\(Self.buses[0])=111"), "\(hidden)")
