@@ -65,11 +65,12 @@ struct ContainmentModeTests {
     @Test(.enabled(if: Guest.isRoot, "--uid other than one's own needs root"))
     func aRootServerRunsAsTheUserAndGroupsItIsGiven() async throws {
         let name = Guest.uniqueName("asuser")
-        let byName = try Guest.corral(["run", "--name", name, "--uid", "nobody", "--", "sh", "-c", "id -u; id -g; id -G; grep ^CapEff /proc/self/status"], timeout: 120)
+        // Not recorded: quick exits are fast failures (issue 13.5), whose backoff would refuse the next start.
+        let byName = try Guest.corral(["run", "--no-guardrails", "--name", name, "--uid", "nobody", "--", "sh", "-c", "id -u; id -g; id -G; grep ^CapEff /proc/self/status"], timeout: 120)
         #expect(byName.status == 0, "\(byName)")
         #expect(byName.stdout.hasPrefix("65534\n65534\n65534\n"), "\(byName)")
         #expect(byName.stdout.contains("CapEff:\t0000000000000000"), "\(byName)")
-        let byNumber = try Guest.corral(["run", "--name", name, "--uid", "4343", "--gid", "4344", "--", "sh", "-c", "id -u; id -g; id -G"], timeout: 120)
+        let byNumber = try Guest.corral(["run", "--no-guardrails", "--name", name, "--uid", "4343", "--gid", "4344", "--", "sh", "-c", "id -u; id -g; id -G"], timeout: 120)
         #expect(byNumber.status == 0, "\(byNumber)")
         #expect(byNumber.stdout == "4343\n4344\n4344\n", "\(byNumber)")
         let unknown = try Guest.corral(["run", "--name", name, "--uid", "no-such-user-\(getpid())", "--", "true"], timeout: 60)
@@ -114,7 +115,7 @@ struct ContainmentModeTests {
     @Test(.enabled(if: userNamespacesForbidden, "a user guest with --sysctl user.max_user_namespaces=0"))
     func withoutUserNamespacesTheWeakerContainmentIsSaidAndStrictRefuses() async throws {
         let name = Guest.uniqueName("nouserns")
-        let weak = try Guest.corral(["run", "--name", name, "--", "sh", "-c", "cat /proc/self/cgroup"], timeout: 60)
+        let weak = try Guest.corral(["run", "--no-guardrails", "--name", name, "--", "sh", "-c", "cat /proc/self/cgroup"], timeout: 60)
         #expect(weak.status == 0, "\(weak)")
         #expect(weak.stderr.contains("user namespaces are not available here (unshare(user): No space left on device; user.max_user_namespaces = 0)"), "\(weak)")
         #expect(weak.stderr.contains("can move its processes out of its scope"), "\(weak)")

@@ -260,7 +260,8 @@ struct ContainmentTests {
 
     @Test func theDefaultSeccompProfileRefusesWhatDockersRefuses() async throws {
         let name = Guest.uniqueName("docker")
-        let outcome = try Guest.corral(["run", "--name", name, "--", "/usr/bin/python3", "-c", Self.seccompProbe],
+        // Not recorded: a quick exit is a fast failure (issue 13.5), whose backoff would refuse the next start.
+        let outcome = try Guest.corral(["run", "--no-guardrails", "--name", name, "--", "/usr/bin/python3", "-c", Self.seccompProbe],
                                        timeout: 120)
         #expect(outcome.status == 0, "\(outcome)")
         for call in ["unshare-user", "unshare-user-mount", "clone-newuser", "setns", "personality", "kcmp",

@@ -101,4 +101,40 @@ struct LifecycleRaceTests {
         _ = try? Guest.corral(["reset", name])
         try await Guest.expectNothingLeft(name: name, marker: "sleep \(marker)")
     }
+
+    /// Descriptor numbers are reused as soon as they are closed. A second `closeStandardInput()`, or a write after
+    /// the first, must not reach whatever the embedding process opened since under the same number (here a file
+    /// that takes the number the server's stdin had).
+    @Test("13.6: a second closeStandardInput or a late write never touches a descriptor reused since")
+    func closingStdinTwiceNeverClosesAReusedDescriptor() async throws {
+        let name = Guest.uniqueName("stdinreuse")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(name).path
+        defer { unlink(file) }
+        var checked = 0
+        for _ in 0..<20 where checked < 3 {
+            let server = try await ServerProcess.spawn(ServerConfiguration(executable: "sleep", arguments: ["86422"]) {
+                $0.name = name
+                $0.standardInput = .pipe
+                $0.standardOutput = .null
+                $0.standardError = .null
+                $0.guardrails = nil
+            })
+            let number = try #require(server.standardInput)
+            await server.closeStandardInput()
+            let reused = open(file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            defer { close(reused) }
+            if reused == number {  // other tests open descriptors too: only a reuse of the number tells
+                checked += 1
+                await server.closeStandardInput()
+                let wrote = await (try? server.writeStandardInput(Array("stray".utf8))) != nil
+                #expect(!wrote, "a write after closeStandardInput() must fail")
+                #expect(fcntl(reused, F_GETFD) >= 0, "a second closeStandardInput() closed a descriptor reused since")
+                var size = stat()
+                #expect(fstat(reused, &size) == 0 && size.st_size == 0, "a late write reached the reused descriptor")
+            }
+            _ = await server.stop(grace: .seconds(1))
+        }
+        #expect(checked > 0, "the stdin number was never reused: nothing was checked")
+        try await Guest.expectNothingLeft(name: name, marker: "sleep 86422")
+    }
 }

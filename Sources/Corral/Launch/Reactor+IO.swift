@@ -3,13 +3,16 @@ internal import Glibc
 import Synchronization
 
 extension Reactor {
-    /// The bytes arriving on `fd`, chunk by chunk, until EOF; the descriptor is then closed. Cancelling the consuming
-    /// task ends the stream.
-    package func readStream(_ fd: Int32, tap: TailBuffer? = nil) -> AsyncStream<[UInt8]> {
+    /// The bytes arriving on `pipe`, chunk by chunk, until EOF; the descriptor is then closed. Cancelling the
+    /// consuming task ends the stream. A pipe is streamed once: nil the second time.
+    package func readStream(_ pipe: ReactorPipe, tap: TailBuffer? = nil) -> AsyncStream<[UInt8]>? {
+        guard pipe.claim() else { return nil }
+        let fd = pipe.fd
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         let (stream, continuation) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .unbounded)
         continuation.onTermination = { [self] _ in
-            perform { if self.isWatched(fd) { self.unwatch(fd); close(fd) } }
+            // The pipe, not the number, says whether it is still open: by now the number may be someone else's.
+            perform { if pipe.markClosed() { self.unwatch(fd); close(fd) } }
         }
         watch(fd, events: EPOLLIN.rawValue) { _ in
             var buffer = [UInt8](repeating: 0, count: 65536)
@@ -23,8 +26,10 @@ extension Reactor {
                 }
                 if n < 0 && (Glibc.errno == EAGAIN || Glibc.errno == EINTR) { return true }
                 // EOF or error: the stream ends, and the descriptor with it.
-                self.unwatch(fd)
-                close(fd)
+                if pipe.markClosed() {
+                    self.unwatch(fd)
+                    close(fd)
+                }
                 continuation.finish()
                 return false
             }
@@ -32,21 +37,34 @@ extension Reactor {
         return stream
     }
 
-    /// Writes all of `bytes` to `fd` without ever blocking a thread: writes happen on the reactor thread in the
-    /// order they were asked for, so concurrent callers never interleave their bytes.
-    package func write(_ bytes: [UInt8], to fd: Int32) async throws(CorralError) {
+    /// Writes all of `bytes` to `pipe` without ever blocking a thread: writes happen on the reactor thread in the
+    /// order they were asked for, so concurrent callers never interleave their bytes. After `closeAfterWrites` a
+    /// write fails with EPIPE (it never reaches whatever reuses the number).
+    package func write(_ bytes: [UInt8], to pipe: ReactorPipe) async throws(CorralError) {
         let error: Int32? = await withCheckedContinuation { continuation in
-            perform { self.enqueueWrite(Pending(bytes: bytes[...], done: continuation), to: fd) }
+            perform { () -> Void in
+                if pipe.isClosing {
+                    continuation.resume(returning: EPIPE)
+                } else {
+                    self.enqueueWrite(Pending(bytes: bytes[...], done: continuation), to: pipe.fd)
+                }
+            }
         }
         if let error {
             throw CorralError(.system, "cannot write to the server: \(errnoText(error))", stage: "write", errno: error)
         }
     }
 
-    /// Closes `fd` once everything queued before has been written.
-    package func closeAfterWrites(_ fd: Int32) async {
+    /// Closes `pipe` once everything queued before has been written; a second call does nothing.
+    package func closeAfterWrites(_ pipe: ReactorPipe) async {
         _ = await withCheckedContinuation { continuation in
-            perform { self.enqueueWrite(Pending(bytes: [], closes: true, done: continuation), to: fd) }
+            perform { () -> Void in
+                if pipe.markClosing() {
+                    self.enqueueWrite(Pending(bytes: [], closes: true, done: continuation), to: pipe.fd)
+                } else {
+                    continuation.resume(returning: nil)
+                }
+            }
         }
     }
 

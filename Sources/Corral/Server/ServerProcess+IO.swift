@@ -2,16 +2,20 @@ internal import CSystemdShim
 internal import Glibc
 
 extension ServerProcess {
-    /// The server's stdout as byte chunks until it closes (needs `standardOutput = .pipe`). Consume it once.
+    /// The server's stdout as byte chunks until it closes (needs `standardOutput = .pipe`). It can be taken once:
+    /// a second call is an error.
     public func standardOutputBytes() throws(CorralError) -> AsyncStream<[UInt8]> {
-        guard let fd = standardOutput else { throw Self.notAPipe("standardOutput") }
-        return Reactor.shared.readStream(fd)
+        guard let pipe = pipes.output else { throw Self.notAPipe("standardOutput") }
+        guard let stream = Reactor.shared.readStream(pipe) else { throw Self.takenBefore("standardOutput") }
+        return stream
     }
 
-    /// The server's stderr as byte chunks until it closes (needs `standardError = .pipe`). Consume it once.
+    /// The server's stderr as byte chunks until it closes (needs `standardError = .pipe`). It can be taken once:
+    /// a second call is an error.
     public func standardErrorBytes() throws(CorralError) -> AsyncStream<[UInt8]> {
-        guard let fd = standardError else { throw Self.notAPipe("standardError") }
-        return Reactor.shared.readStream(fd, tap: standardErrorTail)
+        guard let pipe = pipes.error else { throw Self.notAPipe("standardError") }
+        guard let stream = Reactor.shared.readStream(pipe, tap: standardErrorTail) else { throw Self.takenBefore("standardError") }
+        return stream
     }
 
     /// Copies the server's stderr (a pipe) to `fd` as it comes, keeping its tail. Writes happen on a task, never
@@ -32,16 +36,21 @@ extension ServerProcess {
     }
 
     /// Writes to the server's stdin (needs `standardInput = .pipe`). Suspends while the pipe is full; safe to call
-    /// from many tasks at once (each call's bytes stay together).
+    /// from many tasks at once (each call's bytes stay together). After `closeStandardInput` it fails with EPIPE.
     public func writeStandardInput(_ bytes: [UInt8]) async throws(CorralError) {
-        guard let fd = standardInput else { throw Self.notAPipe("standardInput") }
-        try await Reactor.shared.write(bytes, to: fd)
+        guard let pipe = pipes.input else { throw Self.notAPipe("standardInput") }
+        try await Reactor.shared.write(bytes, to: pipe)
     }
 
-    /// Closes the server's stdin: EOF is how MCP clients ask a stdio server to shut down.
+    /// Closes the server's stdin once what was written before has gone: EOF is how MCP clients ask a stdio server
+    /// to shut down. Calling it again does nothing.
     public func closeStandardInput() async {
-        guard let fd = standardInput else { return }
-        await Reactor.shared.closeAfterWrites(fd)
+        guard let pipe = pipes.input else { return }
+        await Reactor.shared.closeAfterWrites(pipe)
+    }
+
+    private static func takenBefore(_ stream: String) -> CorralError {
+        CorralError(.invalidConfiguration, "the server's \(stream) is already being read: take its bytes once")
     }
 
     private static func notAPipe(_ stream: String) -> CorralError {

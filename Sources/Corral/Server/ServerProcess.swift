@@ -21,6 +21,8 @@ public final class ServerProcess: Sendable {
     public let standardOutput: Int32?
     /// Our end of the server's stderr, when it was configured as `.pipe`.
     public let standardError: Int32?
+    /// The same ends as the reactor reads, writes and closes them (see `ReactorPipe`).
+    let pipes: (input: ReactorPipe?, output: ReactorPipe?, error: ReactorPipe?)
 
     /// The last lines the server wrote to stderr, when stderr is relayed (`.relay(to:)`) or read through
     /// `standardErrorBytes()`.
@@ -67,6 +69,7 @@ public final class ServerProcess: Sendable {
         standardInput = launched.standardStreams[0]
         standardOutput = launched.standardStreams[1]
         standardError = launched.standardStreams[2]
+        pipes = (standardInput.map(ReactorPipe.init), standardOutput.map(ReactorPipe.init), standardError.map(ReactorPipe.init))
         pidfd = launched.pidfd
         // Relaying starts before the exit is watched, so the end of a server waits for its last words.
         if let relay = launched.relayStandardErrorTo { startRelay(to: relay) }
