@@ -51,6 +51,30 @@ struct LifecycleRaceTests {
         try await Guest.expectNothingLeft(name: name)
     }
 
+    /// The monitor is not scheduled (here: stopped) from just before its server's exit until after --min-uptime:
+    /// when it looks again, both the exit and the minimum uptime are due. The run was shorter than the minimum, so
+    /// it is a fast failure, never a healthy run (on a loaded host this is what made a crash loop look healthy).
+    @Test("13.5: an exit the monitor sees only after --min-uptime is still a fast failure")
+    func anExitSeenLateIsStillAFastFailure() async throws {
+        let name = Guest.uniqueName("seenlate")
+        let marker = "1.\(UInt32.random(in: 10_000_000...99_999_999))"
+        let corral = try Guest.start(["run", "--name", name, "--min-uptime", "3s", "--", "sh", "-c", "sleep \(marker); exit 1"])
+        defer { kill(corral.processIdentifier, SIGCONT); if corral.isRunning { corral.terminate() } }
+        #expect(await Guest.eventually(60) { !Guest.processes(containing: "sleep \(marker)").isEmpty }, "the server did not start")
+        kill(corral.processIdentifier, SIGSTOP)
+        let stopped = Date()
+        #expect(await Guest.eventually(30) { Guest.processes(containing: "sleep \(marker)").isEmpty }, "the server did not end")
+        try await Task.sleep(for: .seconds(max(0, 5 - Date().timeIntervalSince(stopped))))
+        kill(corral.processIdentifier, SIGCONT)
+        corral.waitUntilExit()
+        #expect(corral.terminationStatus == 1, "corral run reports the server's own status: \(corral.terminationStatus)")
+        let state = try await ServerInstance.list().first { $0.name.rawValue == name }?.guardrails
+        #expect(state?.consecutiveFailures == 1 && state?.proven == false,
+                "a run of about one second was recorded as healthy: \(String(describing: state))")
+        _ = try? Guest.corral(["reset", name])
+        try await Guest.expectNothingLeft(name: name)
+    }
+
     /// Servers stopped with a grace that runs out around the time their end is processed, while other servers of
     /// the same process start all the time (reusing descriptor numbers): the stop timer's kill must reach nothing
     /// but its own server. Every bystander must still run at the end.

@@ -41,6 +41,8 @@ public final class ServerProcess: Sendable {
         var stopRequested = false
         /// The main process has ended (the termination follows once its scope is stopped).
         var mainExited = false
+        /// The main process was seen alive (its pidfd not yet readable) once the minimum uptime had passed.
+        var stayedUp = false
         /// The highest counters and peaks read so far: the scope's cgroup vanishes with it.
         var lastUsage: Usage?
         var eventDescriptors: [Int32] = []
@@ -85,9 +87,17 @@ public final class ServerProcess: Sendable {
         if let guardrails {
             // Staying up for the minimum uptime is success: forget past failures then, not only at the exit. An
             // exit before it, however long its end takes to process, is not.
+            // Alive means the pidfd is not readable yet: the exit may have happened already and not been seen,
+            // on a machine too busy to run this process for a while.
             Task { [self] in
                 try? await Task.sleep(for: guardrails.policy.minimumUptime)
-                if !state.withLock({ $0.mainExited }) { guardrails.recordHealthy() }
+                let alive = state.withLock { state in
+                    guard !state.mainExited, !state.closed else { return false }
+                    var poll = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+                    state.stayedUp = Glibc.poll(&poll, 1, 0) == 0
+                    return state.stayedUp
+                }
+                if alive { guardrails.recordHealthy() }
             }
         }
     }
@@ -190,13 +200,18 @@ public final class ServerProcess: Sendable {
             let code = info._sifields._sigchld.si_status
             status = info.si_code == CLD_EXITED ? .exited(code) : .signaled(code)
         }
-        let uptime = ContinuousClock.now - started
-        state.withLock { state in
+        let uptime = state.withLock { state in
             state.mainExited = true
+            // An exit seen late (this process was not scheduled) must not make a crash look long: without a look
+            // that found it alive after the minimum uptime, the run counts as shorter than that minimum.
+            let measured = ContinuousClock.now - started
+            let minimum = guardrails?.policy.minimumUptime ?? .zero
+            let uptime = state.stayedUp || minimum <= .zero ? measured : min(measured, minimum - .milliseconds(1))
             // The tasks-limit count is the scope's own (pids.events is not hierarchical): without the scope, it
             // is unknown unless it was seen before.
             if readUsage(&state) == nil, state.lastUsage?.tasksLimitHits == 0 { state.lastUsage?.tasksLimitHits = nil }
             if !state.closed { _ = scope.cgroup.kill() }
+            return uptime
         }
         Task { await self.finish(status, uptime: uptime) }
         return false
