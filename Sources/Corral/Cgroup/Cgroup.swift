@@ -15,7 +15,9 @@ struct Cgroup: Sendable {
     /// The cgroup that process `pid` is in (the "0::" line of /proc/PID/cgroup), opened.
     init(pid: Int32) throws(CorralError) {
         guard let path = CgroupFiles.membership(of: String(pid)) else {
+            let error = errno
             let file = "/proc/\(pid)/cgroup"
+            if error == EMFILE || error == ENFILE { throw Self.outOfDescriptors(file, errno: error) }
             throw CorralError(.unsupportedHost, "cannot find the cgroup v2 membership of process \(pid) in \(file)",
                               stage: "read(\(file))")
         }
@@ -28,10 +30,19 @@ struct Cgroup: Sendable {
         let fd = cs_open_directory(full)
         guard fd >= 0 else {
             let error = -fd
+            if error == EMFILE || error == ENFILE { throw Self.outOfDescriptors(full, errno: error) }
             throw CorralError(.system, "cannot open cgroup \(full): \(errnoText(error))", stage: "open(\(full))", errno: error)
         }
         self.path = path
         self.directory = fd
+    }
+
+    /// The error for a process out of descriptors: each running server holds about seven (pidfd, two cgroups, two
+    /// event files, its stdio pipes), and systemd's default soft limit is 1024.
+    private static func outOfDescriptors(_ file: String, errno error: Int32) -> CorralError {
+        CorralError(.system, "cannot open \(file): \(errnoText(error)). Each running server holds about seven descriptors: "
+                    + "raise the soft RLIMIT_NOFILE of the gateway (LimitNOFILE= in its unit, or setrlimit) or run fewer servers per process",
+                    stage: "open(\(file))", errno: error)
     }
 
     /// The last component of the path: the unit for a scope's cgroup.
