@@ -26,8 +26,8 @@ struct CoreStressTests {
             : (ProcessInfo.processInfo.environment["XDG_RUNTIME_DIR"] ?? "/run/user/\(getuid())") + "/corral"
     }
 
-    /// Leaves nothing of server `name` behind, whatever a failed test left: its scopes are stopped, its instance
-    /// records and guardrail state removed.
+    /// Leaves nothing of server `name` behind, whatever a failed test left: its scopes and leaf slices are stopped,
+    /// its instance records and guardrail state removed.
     static func cleanUp(_ name: String) async {
         let bus = try? SystemdBus.shared()
         for scope in (try? await Guest.scopes(of: name)) ?? [] {
@@ -35,6 +35,7 @@ struct CoreStressTests {
             try? await bus?.stopUnit(scope.name)
             try? await bus?.resetFailedUnit(scope.name)
         }
+        for leaf in (try? await Guest.leafSlices(of: name)) ?? [] { try? await bus?.stopUnit(leaf) }
         let instances = stateDirectory + "/instances"
         if let prefix = try? ServerName(name).unitPrefix {
             for file in (try? FileManager.default.contentsOfDirectory(atPath: instances)) ?? [] where file.hasPrefix(prefix) {
@@ -331,8 +332,11 @@ struct CoreStressTests {
             #expect(second.terminationStatus == 75, "refused by the cap: \(second.terminationStatus)")
         }
         second.waitUntilExit()
-        await Self.cleanUp(name)
+        // corral stop ends the orphan whole: its scope and the leaf slice that only its dead monitor would stop.
+        let stop = try Guest.corral(["stop", name])
+        #expect(stop.status == 0, "\(stop)")
         try await Guest.expectNothingLeft(name: name, marker: "sleep \(marker)")
+        await Self.cleanUp(name)
     }
 
     // MARK: 6. PID reuse

@@ -100,12 +100,22 @@ enum StopCommand {
         }
     }
 
+    /// The leaf slice that holds scope `unit`, from the scope's cgroup path (below /sys/fs/cgroup); nil for a scope
+    /// without one (`--exec`).
+    static func leafSlice(of unit: String, cgroup: String?) -> String? {
+        let parts = (cgroup ?? "").split(separator: "/").map(String.init)
+        guard parts.count >= 3, parts[parts.count - 1] == unit else { return nil }
+        let leaf = parts[parts.count - 2]
+        return SliceName.leaf(of: unit, in: parts[parts.count - 3]) == leaf ? leaf : nil
+    }
+
     /// SIGTERM, grace, then SIGKILL and StopUnit.
     static func stop(_ instance: ServerInstance, bus: SystemdBus, store: StateStore, grace: Duration) async throws(CorralError) {
         let unit = instance.unit!
         // The monitor only when its record proves it is the very process that watches this scope (PID and start
         // time): a PID alone may have been recycled for any process.
-        let monitor = store.instance(unit: unit)?.monitor.flatMap { $0.isRunning ? $0 : nil }
+        let record = store.instance(unit: unit)
+        let monitor = record?.monitor.flatMap { $0.isRunning ? $0 : nil }
         if monitor == nil {
             // No monitor (--exec) or a dead one: nobody else forgets the instance. Forgotten first, so that a start
             // meanwhile does not take this end for a fast failure of an --exec server.
@@ -127,6 +137,8 @@ enum StopCommand {
             try await bus.stopUnit(unit)
         }
         if instance.activeState == "failed" { try? await bus.resetFailedUnit(unit) }
+        // Only a monitor stops its leaf slice: a dead one's is stopped here, with its scope.
+        if monitor == nil, let leaf = leafSlice(of: unit, cgroup: record?.cgroup) { try? await bus.stopUnit(leaf) }
         // A monitor finishes on its own once the scope is gone; give it a moment so the caller sees it exit.
         if let monitor {
             let deadline = ContinuousClock.now + .seconds(2)
