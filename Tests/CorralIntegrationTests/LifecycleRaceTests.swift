@@ -75,6 +75,32 @@ struct LifecycleRaceTests {
         try await Guest.expectNothingLeft(name: name)
     }
 
+    /// The probe of a failing server has exited, but its monitor has not recorded how by the time the probation
+    /// (3 s) is over: a start then must wait for that outcome, not go ahead (on a busy host every waiting agent
+    /// went ahead at once, and the incident replay saw 15 spawns where the policy allows 12).
+    @Test("13.5: a start after the probation of a probe whose outcome is not recorded yet does not spawn")
+    func aProbeWhoseOutcomeIsLateStillHoldsOthersBack() async throws {
+        let name = Guest.uniqueName("lateprobe")
+        let marker = "1.\(UInt32.random(in: 10_000_000...99_999_999))"
+        let ran = FileManager.default.temporaryDirectory.appendingPathComponent(name + ".ran").path
+        defer { unlink(ran) }
+        let probe = try Guest.start(["run", "--name", name, "--", "sh", "-c", "sleep \(marker); exit 1"])
+        defer { kill(probe.processIdentifier, SIGCONT); if probe.isRunning { probe.terminate() } }
+        #expect(await Guest.eventually(60) { !Guest.processes(containing: "sleep \(marker)").isEmpty }, "the probe did not start")
+        kill(probe.processIdentifier, SIGSTOP)  // its monitor: the server goes on and exits, unrecorded
+        #expect(await Guest.eventually(30) { Guest.processes(containing: "sleep \(marker)").isEmpty }, "the probe did not end")
+        try await Task.sleep(for: .seconds(4))
+        let second = try Guest.start(["run", "--name", name, "--", "sh", "-c", "touch \(ran); exit 1"])
+        try await Task.sleep(for: .seconds(2))
+        kill(probe.processIdentifier, SIGCONT)
+        probe.waitUntilExit()
+        second.waitUntilExit()
+        #expect(!FileManager.default.fileExists(atPath: ran), "a second start ran while the probe's outcome was pending")
+        #expect(second.terminationStatus == 75, "refused once the probe's failure is known: \(second.terminationStatus)")
+        _ = try? Guest.corral(["reset", name])
+        try await Guest.expectNothingLeft(name: name)
+    }
+
     /// Servers stopped with a grace that runs out around the time their end is processed, while other servers of
     /// the same process start all the time (reusing descriptor numbers): the stop timer's kill must reach nothing
     /// but its own server. Every bystander must still run at the end.

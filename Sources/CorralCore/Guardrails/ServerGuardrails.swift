@@ -74,10 +74,14 @@ package struct ServerGuardrails: Sendable {
         while true {
             let record = try store.lock(name)
             let now = BootTime.now
-            let instances = countInstances(record, now: now)
+            let (instances, outcomePending) = countInstances(record, now: now)
             let probation = record.state.probationUntil
             var decided = record.state
-            if let refusal = decided.admit(now: now, policy: policy) {
+            // A server on trial whose last start has not told its outcome yet (still being spawned, or exited and
+            // not yet recorded by its monitor) is still on probation, however long that takes on a busy host:
+            // otherwise every waiting start would go ahead once the probation's time ran out.
+            let pending = outcomePending && decided.isOnTrial ? Refusal(reason: .probation, until: now + 1) : nil
+            if let refusal = pending ?? decided.admit(now: now, policy: policy) {
                 record.save()
                 record.release()
                 guard refusal.reason == .probation, now < patience else {
@@ -97,8 +101,11 @@ package struct ServerGuardrails: Sendable {
             }
             record.state = decided
             record.save()
+            // Reserved before the lock goes: another start must never find neither this reservation nor a record
+            // (it would end this probe's probation and start a second probe).
             var admitted = self
             admitted.reservation = store.reserveInstance(of: name)
+            record.release()
             return Admission(guardrails: admitted, isProbe: decided.probationUntil != probation,
                              created: record.isNew ? decided.text : nil)
         }
@@ -108,8 +115,10 @@ package struct ServerGuardrails: Sendable {
     /// yet: an `--exec` instance found gone within the minimum uptime of its start was a fast failure (its exit
     /// status is unknown: no corral stayed to see it), one found still running past it is healthy. One found gone
     /// later tells nothing (it may have failed at once and been found late), and neither does a killed monitor's.
-    /// A probation with no start left to end it (its monitor was killed) is over: nobody waits for it.
-    private func countInstances(_ record: LockedServerState, now: Double) -> Int {
+    /// A probation with no start left to end it (its monitor was killed) is over: nobody waits for it. Also tells
+    /// whether a start's outcome is pending: one is being spawned (a reservation), or its main process has ended and
+    /// its live monitor has not recorded how yet.
+    private func countInstances(_ record: LockedServerState, now: Double) -> (count: Int, outcomePending: Bool) {
         let (running, reserved, ended) = store.census(of: name)
         for instance in ended where instance.monitor == nil {
             let lived = now - instance.startedAt
@@ -122,7 +131,8 @@ package struct ServerGuardrails: Sendable {
         }
         if running.contains(where: upLongEnough) { record.state.recordHealthy() }
         if reserved == 0 && !running.contains(where: \.isWatched) { record.state.probationUntil = 0 }
-        return running.count + reserved
+        let unrecordedEnd = running.contains { $0.monitor != nil && $0.isWatched && !$0.main.isRunning }
+        return (running.count + reserved, reserved > 0 || unrecordedEnd)
     }
 
     /// Records a running instance of this server, for the instance cap and listings; it takes the place that the
