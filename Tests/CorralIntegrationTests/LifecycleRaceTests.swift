@@ -57,20 +57,21 @@ struct LifecycleRaceTests {
     @Test("13.5: an exit the monitor sees only after --min-uptime is still a fast failure")
     func anExitSeenLateIsStillAFastFailure() async throws {
         let name = Guest.uniqueName("seenlate")
-        let marker = "1.\(UInt32.random(in: 10_000_000...99_999_999))"
-        let corral = try Guest.start(["run", "--name", name, "--min-uptime", "3s", "--", "sh", "-c", "sleep \(marker); exit 1"])
+        let marker = "3.\(UInt32.random(in: 10_000_000...99_999_999))"
+        let corral = try Guest.start(["run", "--name", name, "--min-uptime", "8s", "--", "sh", "-c", "sleep \(marker); exit 1"])
         defer { kill(corral.processIdentifier, SIGCONT); if corral.isRunning { corral.terminate() } }
         #expect(await Guest.eventually(60) { !Guest.processes(containing: "sleep \(marker)").isEmpty }, "the server did not start")
         kill(corral.processIdentifier, SIGSTOP)
         let stopped = Date()
+        #expect(!Guest.processes(containing: "sleep \(marker)").isEmpty, "the monitor was stopped too late to test anything")
         #expect(await Guest.eventually(30) { Guest.processes(containing: "sleep \(marker)").isEmpty }, "the server did not end")
-        try await Task.sleep(for: .seconds(max(0, 5 - Date().timeIntervalSince(stopped))))
+        try await Task.sleep(for: .seconds(max(0, 10 - Date().timeIntervalSince(stopped))))
         kill(corral.processIdentifier, SIGCONT)
         corral.waitUntilExit()
         #expect(corral.terminationStatus == 1, "corral run reports the server's own status: \(corral.terminationStatus)")
         let state = try await ServerInstance.list().first { $0.name.rawValue == name }?.guardrails
         #expect(state?.consecutiveFailures == 1 && state?.proven == false,
-                "a run of about one second was recorded as healthy: \(String(describing: state))")
+                "a run of about three seconds was recorded as healthy: \(String(describing: state))")
         _ = try? Guest.corral(["reset", name])
         try await Guest.expectNothingLeft(name: name)
     }
@@ -81,13 +82,14 @@ struct LifecycleRaceTests {
     @Test("13.5: a start after the probation of a probe whose outcome is not recorded yet does not spawn")
     func aProbeWhoseOutcomeIsLateStillHoldsOthersBack() async throws {
         let name = Guest.uniqueName("lateprobe")
-        let marker = "1.\(UInt32.random(in: 10_000_000...99_999_999))"
+        let marker = "5.\(UInt32.random(in: 10_000_000...99_999_999))"
         let ran = FileManager.default.temporaryDirectory.appendingPathComponent(name + ".ran").path
         defer { unlink(ran) }
         let probe = try Guest.start(["run", "--name", name, "--", "sh", "-c", "sleep \(marker); exit 1"])
         defer { kill(probe.processIdentifier, SIGCONT); if probe.isRunning { probe.terminate() } }
         #expect(await Guest.eventually(60) { !Guest.processes(containing: "sleep \(marker)").isEmpty }, "the probe did not start")
         kill(probe.processIdentifier, SIGSTOP)  // its monitor: the server goes on and exits, unrecorded
+        #expect(!Guest.processes(containing: "sleep \(marker)").isEmpty, "the monitor was stopped too late to test anything")
         #expect(await Guest.eventually(30) { Guest.processes(containing: "sleep \(marker)").isEmpty }, "the probe did not end")
         try await Task.sleep(for: .seconds(4))
         let second = try Guest.start(["run", "--name", name, "--", "sh", "-c", "touch \(ran); exit 1"])
