@@ -23,13 +23,6 @@ struct ContainmentTests {
         try Guest.run("/bin/systemctl", (Guest.isRoot ? [] : ["--user"]) + arguments, timeout: 60)
     }
 
-    /// SIGKILLs every process carrying `marker` and waits (bounded) until they are gone.
-    static func killAll(_ marker: String) {
-        for pid in Guest.processes(containing: marker) { kill(pid, SIGKILL) }
-        let deadline = Date().addingTimeInterval(10)
-        while !Guest.processes(containing: marker).isEmpty && Date() < deadline { usleep(50_000) }
-    }
-
     /// Runs `corral run` with `arguments` in the background, its stdout read by a thread; `finish` waits for it.
     final class Background: @unchecked Sendable {
         let process = Process()
@@ -68,7 +61,7 @@ struct ContainmentTests {
         let marker = PsStopGcTests.marker()
         let escape = "\(Self.outside)/escape-\(marker)"
         defer {
-            Self.killAll("sleep \(marker)")
+            Guest.killProcesses(containing: "sleep \(marker)")
             rmdir(escape)
         }
         // Two children leave: one into a cgroup the server makes outside its scope, one into an existing cgroup
@@ -92,7 +85,7 @@ struct ContainmentTests {
     @Test func itsOwnLimitsCannotBeRaised() async throws {
         let name = Guest.uniqueName("raise")
         let marker = PsStopGcTests.marker()
-        defer { Self.killAll("sleep \(marker)") }
+        defer { Guest.killProcesses(containing: "sleep \(marker)") }
         // The scope as the server sees it in /proc/self/cgroup, and every cgroup whose cgroup.procs lists the server
         // (its scope found by absolute path, should /proc/self/cgroup not tell).
         let script = """
@@ -141,7 +134,7 @@ struct ContainmentTests {
         defer {
             _ = try? Self.systemctl(["stop", scope, service])
             _ = try? Self.systemctl(["reset-failed", scope, service])
-            Self.killAll("sleep \(marker)")
+            Guest.killProcesses(containing: "sleep \(marker)")
         }
         // `systemd-run --scope` runs in the background until it has exec'd its sleep in the new scope (or failed),
         // its stdio let go of (corral waits for the server's stderr to end); the plain `systemd-run` returns once

@@ -45,7 +45,7 @@ extension CoreStressTests {
     func anOrphanedScopeOfAKilledMonitorCountsAgainstTheInstanceCap() async throws {
         let name = Guest.uniqueName("orphan")
         let marker = Self.marker()
-        defer { Self.killMarked("sleep \(marker)") }
+        defer { Guest.killProcesses(containing: "sleep \(marker)") }
         let first = try Guest.start(["run", "--name", name, "--max-instances", "1", "--", "sh", "-c", "sleep \(marker) & wait"])
         let up = await Guest.eventually(30) { !Guest.processes(containing: "sleep \(marker)").isEmpty }
         #expect(up, "the first server did not start")

@@ -12,7 +12,7 @@ extension CoreStressTests {
     func stopDoesNotSignalARecycledMonitorPID() async throws {
         let name = Guest.uniqueName("pidreuse")
         let marker = Self.marker()
-        defer { Self.killMarked(marker) }
+        defer { Guest.killProcesses(containing: marker) }
         let server = try Guest.start(["run", "--exec", "--name", name, "--", "sleep", marker])
         let running = try await Guest.eventually(30) { try await Guest.scopes(of: name).contains { $0.activeState == "active" } }
         #expect(running, "the --exec server did not start")

@@ -45,10 +45,6 @@ struct CoreStressTests {
         _ = try? Guest.corral(["reset", name])
     }
 
-    /// Kills every process whose command line has `marker` (what a failed test may have left running).
-    static func killMarked(_ marker: String) {
-        for pid in Guest.processes(containing: marker) { kill(pid, SIGKILL) }
-    }
 
     /// `operation`'s result, or nil after `seconds` (the operation is left running: `wait()` cannot be cancelled).
     static func within<T: Sendable>(_ seconds: Double, _ operation: @escaping @Sendable () async -> T) async -> T? {
@@ -151,7 +147,7 @@ struct CoreStressTests {
     @Test("13.2: 8 concurrent spawns of one name through one library process are all decided")
     func eightConcurrentSpawnsOfOneNameAreAllDecided() async throws {
         let name = Guest.uniqueName("samename")
-        defer { Self.killMarked("sleep 86417") }
+        defer { Guest.killProcesses(containing: "sleep 86417") }
         let outcome = try Self.helper(["same-name", name, "8"])
         #expect(outcome.status == 0, "the helper must finish (142: its 60 s alarm, i.e. a deadlock): \(outcome)")
         #expect(outcome.stdout.contains("decided=8"), "\(outcome)")
@@ -166,7 +162,7 @@ struct CoreStressTests {
     func checkOfAServerThatClosedItsStdinDoesNotDieOfSIGPIPE() async throws {
         let name = Guest.uniqueName("stdinclosed")
         let marker = Self.marker()
-        defer { Self.killMarked("sleep \(marker)") }
+        defer { Guest.killProcesses(containing: "sleep \(marker)") }
         let outcome = try Self.corralWithSIGPIPE(["check", "--name", name, "--timeout", "15s", "--", "sh", "-c", "exec 0<&-; sleep \(marker)"])
         #expect(outcome.status != 141, "corral died of SIGPIPE: \(outcome)")
         #expect(outcome.status == 1, "the server did not answer: \(outcome)")
@@ -182,7 +178,7 @@ struct CoreStressTests {
     func checkOfAServerThatClosesStdinBeforeAnsweringDoesNotDieOfSIGPIPE() async throws {
         let name = Guest.uniqueName("stdinclosed2")
         let marker = Self.marker()
-        defer { Self.killMarked("sleep \(marker)") }
+        defer { Guest.killProcesses(containing: "sleep \(marker)") }
         let answer = #"{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":"2024-11-05","capabilities":{"tools":{}},"serverInfo":{"name":"closer","version":"1"}}}"#
         let server = "read request; exec 0<&-; printf '%s\\n' '\(answer)'; sleep \(marker)"
         let outcome = try Self.corralWithSIGPIPE(["check", "--name", name, "--timeout", "15s", "--", "sh", "-c", server])
@@ -200,7 +196,7 @@ struct CoreStressTests {
     func runWithAClosedStderrReaderDoesNotDieOfSIGPIPE() async throws {
         let name = Guest.uniqueName("stderrgone")
         let marker = Self.marker()
-        defer { Self.killMarked(marker) }
+        defer { Guest.killProcesses(containing: marker) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["--default-signal=PIPE", Guest.corral, "run", "--name", name, "--", "sh", "-c",
@@ -227,7 +223,7 @@ struct CoreStressTests {
     @Test("13.3: a library write to a closed server stdin does not kill the gateway, and spawn changes no disposition")
     func libraryWriteToAClosedStdinDoesNotKillTheGateway() async throws {
         let name = Guest.uniqueName("libpipe")
-        defer { Self.killMarked("sleep 86418") }
+        defer { Guest.killProcesses(containing: "sleep 86418") }
         let outcome = try Self.helper(["sigpipe", name])
         #expect(outcome.status != 141, "the gateway died of SIGPIPE: \(outcome)")
         #expect(outcome.status == 0 && outcome.stdout.contains("alive=yes"), "\(outcome)")

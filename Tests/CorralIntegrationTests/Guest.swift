@@ -89,6 +89,14 @@ enum Guest {
         return process
     }
 
+    /// SIGKILLs every process whose command line contains `marker` (what a failed test may have left running) and
+    /// waits, at most 10 s, until they are gone.
+    static func killProcesses(containing marker: String) {
+        for pid in processes(containing: marker) { kill(pid, SIGKILL) }
+        let deadline = Date().addingTimeInterval(10)
+        while !processes(containing: marker).isEmpty && Date() < deadline { usleep(50_000) }
+    }
+
     /// PIDs of processes whose command line contains `marker`.
     static func processes(containing marker: String) -> [Int32] {
         let me = getpid()

@@ -92,6 +92,10 @@ struct HostileTests {
         #expect(await Guest.eventually(30) { !Guest.processes(containing: "sleep \(marker)").isEmpty })
         let stop = try Guest.corral(["stop", "--grace", "1s", name])
         #expect(stop.status == 0, "\(stop)")
+        // Bounded: a server that never came up, or a stop that failed, must fail the test, not hang it.
+        let ended = await Guest.eventually(60) { !corral.isRunning }
+        #expect(ended, "corral run did not end after corral stop")
+        if !ended { kill(corral.processIdentifier, SIGKILL); Guest.killProcesses(containing: "sleep \(marker)") }
         corral.waitUntilExit()
         #expect(corral.terminationReason == .exit, "corral itself ends normally, reporting the server's end")
         #expect(corral.terminationStatus == 128 + SIGKILL, "the server survived SIGTERM and was killed: \(corral.terminationStatus)")
