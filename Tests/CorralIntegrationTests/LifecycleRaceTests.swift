@@ -51,6 +51,18 @@ struct LifecycleRaceTests {
         try await Guest.expectNothingLeft(name: name)
     }
 
+    /// Starts `corral run OPTIONS --name NAME -- sh -c 'sleep MARKER; exit 1'`, SIGSTOPs the monitor while its
+    /// server runs and returns once the server has exited unseen: the monitor, still stopped, and when it was stopped.
+    static func freezeMonitor(_ options: [String], name: String, marker: String) async throws -> (Process, Date) {
+        let corral = try Guest.start(["run"] + options + ["--name", name, "--", "sh", "-c", "sleep \(marker); exit 1"])
+        #expect(await Guest.eventually(60) { !Guest.processes(containing: "sleep \(marker)").isEmpty }, "the server did not start")
+        kill(corral.processIdentifier, SIGSTOP)
+        let stopped = Date()
+        #expect(!Guest.processes(containing: "sleep \(marker)").isEmpty, "the monitor was stopped too late to test anything")
+        #expect(await Guest.eventually(30) { Guest.processes(containing: "sleep \(marker)").isEmpty }, "the server did not end")
+        return (corral, stopped)
+    }
+
     /// The monitor is not scheduled (here: stopped) from just before its server's exit until after --min-uptime:
     /// when it looks again, both the exit and the minimum uptime are due. The run was shorter than the minimum, so
     /// it is a fast failure, never a healthy run (on a loaded host this is what made a crash loop look healthy).
@@ -58,13 +70,8 @@ struct LifecycleRaceTests {
     func anExitSeenLateIsStillAFastFailure() async throws {
         let name = Guest.uniqueName("seenlate")
         let marker = "3.\(UInt32.random(in: 10_000_000...99_999_999))"
-        let corral = try Guest.start(["run", "--name", name, "--min-uptime", "8s", "--", "sh", "-c", "sleep \(marker); exit 1"])
+        let (corral, stopped) = try await Self.freezeMonitor(["--min-uptime", "8s"], name: name, marker: marker)
         defer { kill(corral.processIdentifier, SIGCONT); if corral.isRunning { corral.terminate() } }
-        #expect(await Guest.eventually(60) { !Guest.processes(containing: "sleep \(marker)").isEmpty }, "the server did not start")
-        kill(corral.processIdentifier, SIGSTOP)
-        let stopped = Date()
-        #expect(!Guest.processes(containing: "sleep \(marker)").isEmpty, "the monitor was stopped too late to test anything")
-        #expect(await Guest.eventually(30) { Guest.processes(containing: "sleep \(marker)").isEmpty }, "the server did not end")
         try await Task.sleep(for: .seconds(max(0, 10 - Date().timeIntervalSince(stopped))))
         kill(corral.processIdentifier, SIGCONT)
         corral.waitUntilExit()
@@ -85,12 +92,8 @@ struct LifecycleRaceTests {
         let marker = "5.\(UInt32.random(in: 10_000_000...99_999_999))"
         let ran = FileManager.default.temporaryDirectory.appendingPathComponent(name + ".ran").path
         defer { unlink(ran) }
-        let probe = try Guest.start(["run", "--name", name, "--", "sh", "-c", "sleep \(marker); exit 1"])
+        let (probe, _) = try await Self.freezeMonitor([], name: name, marker: marker)
         defer { kill(probe.processIdentifier, SIGCONT); if probe.isRunning { probe.terminate() } }
-        #expect(await Guest.eventually(60) { !Guest.processes(containing: "sleep \(marker)").isEmpty }, "the probe did not start")
-        kill(probe.processIdentifier, SIGSTOP)  // its monitor: the server goes on and exits, unrecorded
-        #expect(!Guest.processes(containing: "sleep \(marker)").isEmpty, "the monitor was stopped too late to test anything")
-        #expect(await Guest.eventually(30) { Guest.processes(containing: "sleep \(marker)").isEmpty }, "the probe did not end")
         try await Task.sleep(for: .seconds(4))
         let second = try Guest.start(["run", "--name", name, "--", "sh", "-c", "touch \(ran); exit 1"])
         try await Task.sleep(for: .seconds(2))
