@@ -79,7 +79,8 @@ def launch_table(commands, runs, warmup):
             for label, argv in commands:
                 err.seek(0)
                 err.truncate()
-                elapsed, status = spawn_timed(argv, err.fileno(), devnull)
+                elapsed, status = spawn_timed([a.replace("{round}", str(round_index)) for a in argv], err.fileno(),
+                                              devnull)
                 if status != 0:
                     err.seek(0)
                     output = err.read().decode(errors="replace").strip()
@@ -468,8 +469,12 @@ def main():
 
     commands = []
     for label, binary in builds:
-        commands.append((f"corral run -- true [{label}]", [binary, "run", "--", "/bin/true"]))
-        commands.append((f"corral run --exec -- true [{label}]", [binary, "run", "--exec", "--", "/bin/true"]))
+        # A name of its own per run: guardrails stay on (admitted, recorded), but an exit at once is a fast failure,
+        # so the same name again would be refused by its backoff.
+        commands.append((f"corral run -- true [{label}]",
+                         [binary, "run", "--name", f"bench-{label}-m-{{round}}", "--", "/bin/true"]))
+        commands.append((f"corral run --exec -- true [{label}]",
+                         [binary, "run", "--exec", "--name", f"bench-{label}-x-{{round}}", "--", "/bin/true"]))
     commands.append((("systemd-run --user" if user else "systemd-run") + " --scope -q true", systemd_run))
     commands.append(("/bin/true", ["/bin/true"]))
     reference = commands[-2][0]
