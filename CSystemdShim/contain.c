@@ -10,12 +10,15 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/mount.h>
+#include <net/if.h>
 #include <linux/securebits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -61,6 +64,35 @@ static int mount_cgroup2(void) {
     return r < 0 ? -1 : 0;
 }
 
+// `--hide`: a directory becomes an empty read-only tmpfs, anything else a read-only /dev/null. Mounts made in this
+// namespace cannot be undone by the server (no capabilities after exec, and seccomp refuses umount); what lies under
+// them is out of reach even in a namespace it might make, where they are locked together with what they cover.
+static int cover(const cs_cover *c) {
+    if (c->directory)
+        return mount("tmpfs", c->path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555");
+    if (mount("/dev/null", c->path, NULL, MS_BIND, NULL) < 0) return -1;
+    return read_only(c->path, 0);
+}
+
+// The new network namespace's lo up: its addresses (127.0.0.1/8, ::1) come with it. Needs CAP_NET_ADMIN in the
+// namespace's user namespace, which the child still has here.
+static int loopback_up(void) {
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return -1;
+    struct ifreq request;
+    memset(&request, 0, sizeof request);
+    memcpy(request.ifr_name, "lo", 3);
+    int r = ioctl(s, SIOCGIFFLAGS, &request);
+    if (r == 0) {
+        request.ifr_flags |= IFF_UP | IFF_RUNNING;
+        r = ioctl(s, SIOCSIFFLAGS, &request);
+    }
+    int e = errno;
+    close(s);
+    errno = e;
+    return r;
+}
+
 int contain_namespaces(const cs_containment *c, cs_spawn_failure *failure) {
     if (c->flags & CS_CONTAIN_USER_NAMESPACE) {
         if (unshare(CLONE_NEWUSER) < 0) return fail_at(failure, CS_STAGE_USER_NAMESPACE, 0);
@@ -69,7 +101,9 @@ int contain_namespaces(const cs_containment *c, cs_spawn_failure *failure) {
             return fail_at(failure, CS_STAGE_GID_MAP, 0);
     }
     if (!(c->flags & CS_CONTAIN_NAMESPACES)) return 0;
-    if (unshare(CLONE_NEWCGROUP | CLONE_NEWNS) < 0) return fail_at(failure, CS_STAGE_NAMESPACES, 0);
+    int network = c->flags & CS_CONTAIN_NETWORK ? CLONE_NEWNET : 0;
+    if (unshare(CLONE_NEWCGROUP | CLONE_NEWNS | network) < 0) return fail_at(failure, CS_STAGE_NAMESPACES, 0);
+    if (network && (c->flags & CS_CONTAIN_LOOPBACK) && loopback_up() < 0) return fail_at(failure, CS_STAGE_LOOPBACK, 0);
     // Slave: mounts the host makes later still reach the server, nothing made here reaches the host.
     if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) return fail_at(failure, CS_STAGE_PROPAGATION, 0);
     for (size_t i = 0; i < c->hidden_count; i++) {
@@ -84,6 +118,8 @@ int contain_namespaces(const cs_containment *c, cs_spawn_failure *failure) {
     if ((c->flags & CS_CONTAIN_HIDE_RUN_USER) && stat("/run/user", &info) == 0 &&
         mount("tmpfs", "/run/user", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0755") < 0)
         return fail_at(failure, CS_STAGE_HIDE, -1);
+    for (size_t i = 0; i < c->cover_count; i++)
+        if (cover(&c->covers[i]) < 0) return fail_at(failure, CS_STAGE_COVER, (int)i);
     if (read_only("/sys", AT_RECURSIVE) < 0) return fail_at(failure, CS_STAGE_SYS_READ_ONLY, 0);
     if (mount_cgroup2() < 0) return fail_at(failure, CS_STAGE_CGROUP_MOUNT, 0);
     // uid 0 writes these by mode bits, capabilities or not: core_pattern runs a program outside any scope, sysrq
