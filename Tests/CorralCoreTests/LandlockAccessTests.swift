@@ -57,3 +57,24 @@ struct LandlockAccessTests {
         #expect(Sandbox().isEmpty && !Self.sandbox { $0.network = .loopback }.isEmpty)
     }
 }
+
+struct TruncationRefusalTests {
+    @Test("the default and log profiles gain the truncation rules; a profile with its own rules for them does not")
+    func rules() throws {
+        let refusing = try #require(SeccompProfile.default.refusingTruncation())
+        #expect(refusing.rules.count == SeccompProfile.default.rules.count + 4)
+        #expect(refusing.rules.contains { $0.syscalls == ["truncate"] && $0.action == .errno(13) })
+        let openat = try #require(refusing.rules.first { $0.syscalls == ["openat"] })
+        #expect(openat.conditions == [.init(index: 2, op: .maskedEqual, value: 0o1003, valueTwo: 0o1000)])
+        #expect(SeccompProfile.default.auditingRefusals.refusingTruncation() != nil)
+        #expect(SeccompProfile(defaultAction: .allow, rules: [.init(["openat"], .errno(1))]).refusingTruncation() == nil)
+        #expect(SeccompProfile(defaultAction: .errno(1), rules: []).refusingTruncation() == nil)
+    }
+
+    @Test("with the filter refusing truncation, ABI 1 and 2 have no truncation gap")
+    func noGap() {
+        var sandbox = Sandbox()
+        sandbox.readable = ["/srv"]
+        #expect(LandlockAccess.gaps(of: sandbox, abi: 2, truncationBySeccomp: true).isEmpty)
+    }
+}

@@ -36,7 +36,8 @@ extension Isolation {
         }
         let readable = try sandbox.readable.map { path throws(CorralError) in try Self.existing(path, "--read") }
         let writable = try sandbox.writable.map { path throws(CorralError) in try Self.existing(path, "--write") }
-        for gap in LandlockAccess.gaps(of: sandbox, abi: abi) { try refuse(gap) }
+        refusesTruncation = (1..<3).contains(abi) && sandbox.restrictsFiles && configuration.seccomp?.refusingTruncation() != nil
+        for gap in LandlockAccess.gaps(of: sandbox, abi: abi, truncationBySeccomp: refusesTruncation) { try refuse(gap) }
         guard abi >= 1 else { return }
         flags |= UInt32(CS_CONTAIN_LANDLOCK.rawValue)
         if sandbox.restrictsFiles {

@@ -21,6 +21,8 @@ struct Isolation: Sendable {
     var landlockNetwork: UInt64 = 0
     var pathRules: [PathRule] = []
     var portRules: [(port: UInt64, access: UInt64)] = []
+    /// Whether the seccomp filter refuses truncation, which this kernel's Landlock cannot (before ABI 3).
+    var refusesTruncation = false
 
     /// The isolation of `configuration`'s server, whose environment is `environment` and resolved executable
     /// `executable`, on `host`.

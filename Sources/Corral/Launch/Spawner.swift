@@ -48,7 +48,8 @@ struct Spawner: Sendable {
 
     /// The seccomp filter, compiled before anything is forked.
     func compileFilter() throws(CorralError) -> SeccompFilter? {
-        guard let profile = configuration.seccomp else { return nil }
+        guard var profile = configuration.seccomp else { return nil }
+        if isolation.refusesTruncation, let refusing = profile.refusingTruncation() { profile = refusing }
         let available = cs_seccomp_available()
         guard available >= 0 else {
             throw CorralError(.unsupportedHost, "this kernel does not support seccomp filters (\(errnoText(-available))); run with --seccomp none to start without one", stage: "seccomp", errno: -available)

@@ -44,8 +44,9 @@ public enum LandlockAccess {
 
     /// What ABI `abi` cannot enforce of `sandbox`, one sentence each (empty: all of it), for the refusal without
     /// `--best-effort` and the warning with it. Hiding (a mount) needs a domain too: without one a server reaches
-    /// a hidden path through /proc/PID/root of its user's other processes.
-    public static func gaps(of sandbox: Sandbox, abi: Int) -> [String] {
+    /// a hidden path through /proc/PID/root of its user's other processes. `truncationBySeccomp`: the server's
+    /// seccomp filter refuses truncation instead (`SeccompProfile.refusingTruncation`), where Landlock cannot.
+    public static func gaps(of sandbox: Sandbox, abi: Int, truncationBySeccomp: Bool = false) -> [String] {
         var gaps: [String] = []
         if abi < 1 {
             if sandbox.restrictsFiles {
@@ -54,8 +55,8 @@ public enum LandlockAccess {
             if !sandbox.hidden.isEmpty {
                 gaps.append("--hide needs Landlock too, which this kernel does not offer: without it a server can reach a hidden path through /proc/PID/root of its user's other processes")
             }
-        } else if abi < 3 && sandbox.restrictsFiles {
-            gaps.append("this kernel's Landlock (ABI \(abi)) cannot refuse truncation (Linux 6.2, ABI 3): a server could empty any file its user may write, outside --write too")
+        } else if abi < 3 && sandbox.restrictsFiles && !truncationBySeccomp {
+            gaps.append("this kernel's Landlock (ABI \(abi)) cannot refuse truncation (Linux 6.2, ABI 3), and the seccomp profile cannot refuse it either (it is off, or has its own rules for truncate and open): a server could empty any file its user may write, outside --write too")
         }
         if abi < 4 && !(sandbox.connectPorts.isEmpty && sandbox.bindPorts.isEmpty) {
             gaps.append("--connect and --bind need Landlock TCP rules (Linux 6.7, ABI 4); this kernel has \(abi < 1 ? "no Landlock" : "ABI \(abi)")")
