@@ -77,13 +77,17 @@ extension Isolation {
         return (resolved, info.st_mode & S_IFMT == S_IFDIR)
     }
 
-    /// What any process needs to run, readable (and executable): the system's directories, /proc and /sys; the
-    /// harmless devices; the temp directory (TMPDIR, else /tmp), writable; and the command itself: its file, the
+    /// What any process needs to run, readable (and executable): the system's directories, /proc and /sys, where
+    /// /etc/resolv.conf leads; the harmless devices; the temp directory (TMPDIR, else /tmp), writable; and the command itself: its file, the
     /// prefix it is installed in (the parent of a `bin` directory: a virtual environment, /opt/NAME, ~/.local)
     /// and its script interpreter (`#!`, through env on the server's PATH).
     static func runtimePaths(executable: String, environment: [String]) -> [PathRule] {
         var rules = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/proc", "/sys"]
             .map { PathRule(path: $0, access: LandlockAccess.read, optional: true) }
+        // resolv.conf is often a link out of /etc (systemd-resolved's stub in /run): without it no name resolves.
+        if let resolver = FilePath.resolved("/etc/resolv.conf"), !resolver.hasPrefix("/etc/") {
+            rules.append(PathRule(path: resolver, access: LandlockAccess.read, optional: true))
+        }
         rules += ["/dev/null", "/dev/zero", "/dev/full"].map { PathRule(path: $0, access: LandlockAccess.device, optional: true) }
         rules += ["/dev/random", "/dev/urandom"].map { PathRule(path: $0, access: LandlockAccess.readFile, optional: true) }
         let variable = environment.last { $0.hasPrefix("TMPDIR=") }.map { String($0.dropFirst("TMPDIR=".count)) }
