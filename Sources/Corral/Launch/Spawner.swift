@@ -269,7 +269,8 @@ struct Spawner: Sendable {
         case CS_STAGE_USER_NAMESPACE: "unshare(user)"
         case CS_STAGE_UID_MAP: "uid_map"
         case CS_STAGE_GID_MAP: "gid_map"
-        case CS_STAGE_NAMESPACES: "unshare(cgroup, mount)"
+        case CS_STAGE_NAMESPACES:
+            (isolation?.flags ?? 0) & UInt32(CS_CONTAIN_NETWORK.rawValue) != 0 ? "unshare(cgroup, mount, network)" : "unshare(cgroup, mount)"
         case CS_STAGE_PROPAGATION: "mount(/, slave)"
         case CS_STAGE_HIDE:
             detail < 0 ? "mount(tmpfs over /run/user)"
