@@ -7,7 +7,8 @@ enum SandboxOptions {
             Option(["--read"], value: "PATH", help: """
                 Let the server read (and execute) PATH and what lies beneath it. Once --read or --write is
                 given, a Landlock ruleset lets the server read nothing else but what a process needs to run:
-                /usr, /bin, /sbin, /lib*, /etc, /proc and /sys; /dev/null, /dev/zero, /dev/full, /dev/random and
+                /usr, /bin, /sbin, /lib*, /etc (and where /etc/resolv.conf leads), /proc and /sys; /dev/null,
+                /dev/zero, /dev/full, /dev/random and
                 /dev/urandom; its command's file, the prefix it is installed in (the parent of its bin directory:
                 a virtual environment, /opt/NAME) and its script's interpreter (#!, found through env on its
                 PATH); and, writable, the temp directory ($TMPDIR, else /tmp). Its home directory, the working
@@ -15,10 +16,12 @@ enum SandboxOptions {
                 --read. PATH must exist; symbolic links and .. in it are followed as the kernel follows them, a
                 relative PATH is taken from corral's working directory. Rules add up: a path beneath a --write
                 path stays writable, so keep a secret out with --hide. Anything else fails with EACCES. Needs
-                Landlock (Linux 5.13); before Linux 6.2 (Landlock ABI 3) truncation cannot be refused, and
-                corral refuses to start unless --best-effort; before 5.19 (ABI 2) renaming or linking a file into
-                another directory is always refused. Not covered: connecting to a named Unix socket. May be
-                repeated.
+                Landlock (Linux 5.13). Before Linux 6.2 (Landlock ABI 3) Landlock cannot refuse truncation, so
+                the seccomp filter does: truncate(2) fails with EACCES even under --write (ftruncate works), and
+                openat2 with ENOSYS; with --seccomp none corral refuses to start unless --best-effort. Before
+                5.19 (ABI 2) renaming or linking a file into another directory is always refused. Not covered:
+                connecting to a named Unix socket, and before Linux 6.10 (ABI 5) ioctls on devices the server
+                may open. May be repeated.
                 """) { options, value in options.server.sandbox.readable.append(value) },
             Option(["--write"], value: "PATH", help: """
                 Let the server read and write PATH and what lies beneath it: create, remove, rename, link and
