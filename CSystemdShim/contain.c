@@ -43,10 +43,12 @@ static int write_file(const char *path, const char *text) {
     return n < 0 ? -1 : 0;
 }
 
-static int read_only(const char *path, unsigned flags) {
-    struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+static int set_attributes(const char *path, unsigned flags, uint64_t attributes) {
+    struct mount_attr attr = {.attr_set = attributes};
     return (int)syscall(SYS_mount_setattr, AT_FDCWD, path, flags, &attr, sizeof attr);
 }
+
+static int read_only(const char *path, unsigned flags) { return set_attributes(path, flags, MOUNT_ATTR_RDONLY); }
 
 // A fresh cgroup2 superblock view rooted at this cgroup namespace (the scope), read-only, over /sys/fs/cgroup. A plain
 // mount(2) there fails with EBUSY, and unmounting the old one first is refused in a user namespace (it is locked).
@@ -64,14 +66,16 @@ static int mount_cgroup2(void) {
     return r < 0 ? -1 : 0;
 }
 
-// `--hide`: a directory becomes an empty read-only tmpfs, anything else a read-only /dev/null. Mounts made in this
+// `--hide`: a directory becomes an empty read-only tmpfs, anything else a /dev/null that cannot be opened (nodev:
+// EACCES; a device node stays writable on a read-only mount, so read-only alone would let writes vanish into
+// /dev/null as if they had worked). Mounts made in this
 // namespace cannot be undone by the server (no capabilities after exec, and seccomp refuses umount); what lies under
 // them is out of reach even in a namespace it might make, where they are locked together with what they cover.
 static int cover(const cs_cover *c) {
     if (c->directory)
         return mount("tmpfs", c->path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555");
     if (mount("/dev/null", c->path, NULL, MS_BIND, NULL) < 0) return -1;
-    return read_only(c->path, 0);
+    return set_attributes(c->path, 0, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV);
 }
 
 // The new network namespace's lo up: its addresses (127.0.0.1/8, ::1) come with it. Needs CAP_NET_ADMIN in the

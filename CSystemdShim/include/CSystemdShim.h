@@ -176,7 +176,7 @@ typedef enum cs_contain_flag {
 } cs_contain_flag;
 
 /// A path the server must not see (`--hide`), covered in its mount namespace: a directory by an empty read-only
-/// tmpfs, anything else by a read-only bind of /dev/null.
+/// tmpfs, anything else by a bind of /dev/null mounted read-only and nodev (opening it is EACCES).
 typedef struct cs_cover {
     const char *path;
     int directory;

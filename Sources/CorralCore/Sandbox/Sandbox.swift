@@ -21,7 +21,7 @@ public struct Sandbox: Sendable, Equatable {
     public var readable: [String] = []
     /// Paths the server may read and write beneath (create, remove, rename, link, truncate).
     public var writable: [String] = []
-    /// Paths the server must not see: a directory becomes an empty read-only one, a file an empty read-only one.
+    /// Paths the server must not see: a directory becomes an empty read-only one, a file one that cannot be opened.
     public var hidden: [String] = []
     public var network: Network = .host
     /// TCP ports the server may connect to; when empty, connect is not restricted.
