@@ -110,6 +110,33 @@ struct SandboxTests {
         try await Guest.expectNothingLeft(name: name)
     }
 
+    @Test func theStrictPresetReadsEverythingWritesItsDirectoryAndHidesCredentials() async throws {
+        let name = Guest.uniqueName("strict")
+        let root = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let home = "\(root)/home", work = "\(root)/work"
+        for directory in ["\(home)/.ssh", work] { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        let marker = PsStopGcTests.marker()
+        try "key-\(marker)\n".write(toFile: "\(home)/.ssh/id_test", atomically: false, encoding: .utf8)
+        try "notes\n".write(toFile: "\(home)/notes", atomically: false, encoding: .utf8)
+        let script = """
+            cat $HOME/.ssh/id_test && echo key=ok || echo key=refused
+            cat $HOME/notes >/dev/null && echo notes=ok || echo notes=refused
+            echo x > $HOME/new && echo write-home=ok || echo write-home=refused
+            echo x > ./made && echo write-work=ok || echo write-work=refused
+            echo "devices=[$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | tr '\\n' ' ')]"
+            """
+        let outcome = try Guest.corral(["run", "--name", name, "--sandbox", "strict", "-E", "HOME=\(home)", "-C", work,
+                                        "--", "sh", "-c", script], timeout: 120)
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(!outcome.stdout.contains(marker), "the server read a hidden key: \(outcome)")
+        for line in ["key=refused", "notes=ok", "write-home=refused", "write-work=ok", "devices=[lo ]"] {
+            #expect(outcome.stdout.contains(line), "expected \(line): \(outcome)")
+        }
+        #expect(FileManager.default.fileExists(atPath: "\(work)/made") && !FileManager.default.fileExists(atPath: "\(home)/new"))
+        try await Guest.expectNothingLeft(name: name)
+    }
+
     /// A listener on the host's (this test's) loopback, and what the server makes of a connection to it.
     static func probe(network: String, exec: Bool = false) throws -> (Guest.Outcome, String) {
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

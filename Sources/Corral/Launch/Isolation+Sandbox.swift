@@ -16,8 +16,10 @@ extension Isolation {
     /// `--best-effort` dropped and said through the warning handler. A missing path is refused (exit 66).
     mutating func sandbox(_ configuration: ServerConfiguration, executable: String, environment: [String],
                           namespaces: Bool, abi: Int) throws(CorralError) {
-        let sandbox = configuration.sandbox
-        guard !sandbox.isEmpty else { return }
+        guard !configuration.sandbox.isEmpty else { return }
+        let sandbox = configuration.sandbox.expanded(
+            home: Self.home(environment, uid: uid), workingDirectory: configuration.workingDirectory ?? FilePath.current,
+            exists: { access($0, F_OK) == 0 })
         let name = (try? configuration.serverName().rawValue) ?? configuration.executable
         func refuse(_ gap: String) throws(CorralError) {
             guard sandbox.bestEffort else {
@@ -54,6 +56,16 @@ extension Isolation {
             portRules = sandbox.connectPorts.map { (UInt64($0), LandlockAccess.connectTCP) }
                 + sandbox.bindPorts.map { (UInt64($0), LandlockAccess.bindTCP) }
         }
+    }
+
+    /// The home directory presets hide credentials in: the server's HOME, else (and always for a server started
+    /// as another user, `uid`) the passwd entry's.
+    static func home(_ environment: [String], uid: uid_t) -> String? {
+        if uid == getuid(), let home = environment.last(where: { $0.hasPrefix("HOME=") }).map({ String($0.dropFirst(5)) }),
+           !home.isEmpty {
+            return home
+        }
+        return UserAccount.home(of: uid)
     }
 
     /// `path` resolved as the kernel will see it (symlinks and .. followed), or the error naming `option`.

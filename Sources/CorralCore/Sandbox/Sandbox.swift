@@ -30,6 +30,8 @@ public struct Sandbox: Sendable, Equatable {
     public var bindPorts: [UInt16] = []
     /// Start with what the kernel can enforce, dropping (and saying) what it cannot, instead of refusing.
     public var bestEffort = false
+    /// A preset worked in when the server starts (`expanded`), on top of the paths and ports above.
+    public var preset: Preset?
 
     public init() {}
 
@@ -38,7 +40,7 @@ public struct Sandbox: Sendable, Equatable {
 
     /// Whether anything at all is asked for.
     public var isEmpty: Bool {
-        !restrictsFiles && hidden.isEmpty && network == .host && connectPorts.isEmpty && bindPorts.isEmpty
+        !restrictsFiles && hidden.isEmpty && network == .host && connectPorts.isEmpty && bindPorts.isEmpty && preset == nil
     }
 
     /// A TCP port as `--connect` and `--bind` take it: 1 to 65535 (0 too for `--bind`: any port the kernel picks).

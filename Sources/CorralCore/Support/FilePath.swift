@@ -8,4 +8,11 @@ package enum FilePath {
         defer { free(absolute) }
         return String(cString: absolute)
     }
+
+    /// This process's working directory (getcwd), or "/" when it has none.
+    package static var current: String {
+        guard let directory = getcwd(nil, 0) else { return "/" }
+        defer { free(directory) }
+        return String(cString: directory)
+    }
 }

@@ -63,6 +63,19 @@ enum SandboxOptions {
                 """) { options, value throws(CorralError) in
                     options.server.sandbox.bindPorts.append(try Sandbox.port(value, field: "--bind"))
                 },
+            Option(["--sandbox"], value: "PRESET", choices: Sandbox.Preset.allCases.map(\.rawValue), excludes: ["--sandbox"], help: """
+                A preset on top of the options above. default: hide the usual credential folders and files
+                (~/.ssh, ~/.gnupg, ~/.aws, ~/.config/gcloud, ~/.kube, ~/.netrc, registry and forge tokens, ...),
+                the MCP clients' configurations that hold the other servers' tokens (~/.config/Claude,
+                ~/.claude.json, ~/.codex, ...) and /etc/shadow; those that do not exist are skipped. strict: that,
+                and read-only everything but the working directory (-C, else corral's) and the temp directory,
+                with --network loopback unless --network none. `corral help sandbox` lists every path.
+                """) { options, value throws(CorralError) in
+                    guard let preset = Sandbox.Preset(rawValue: value) else {
+                        throw .invalid("--sandbox", value, "expected \(Sandbox.Preset.allCases.map(\.rawValue).joined(separator: " or "))")
+                    }
+                    options.server.sandbox.preset = preset
+                },
             Option(["--best-effort"], help: """
                 Where the kernel or the host cannot enforce part of the sandbox asked for (no Landlock, a Landlock
                 without truncation or TCP rules, no user namespaces), start the server without that part instead of

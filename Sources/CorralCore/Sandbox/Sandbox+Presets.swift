@@ -1,0 +1,54 @@
+extension Sandbox {
+    /// A named sandbox that fits MCP servers (`--sandbox NAME`; `corral help sandbox` prints what each allows).
+    public enum Preset: String, Sendable, Equatable, CaseIterable {
+        /// Hides the usual credential folders and files and the MCP clients' configurations (which hold every
+        /// other server's tokens); the server keeps its user's files and network otherwise.
+        case `default`
+        /// `default`, and read-only everything but the working directory and the temp directory, and
+        /// `--network loopback` (unless `--network none`).
+        case strict
+    }
+
+    /// Credentials in a home directory: keys, cloud and cluster logins, package registry and forge tokens.
+    public static let credentialPaths = [
+        ".ssh", ".gnupg", ".password-store", ".local/share/keyrings", ".aws", ".azure", ".config/gcloud", ".oci",
+        ".kube", ".docker/config.json", ".netrc", ".git-credentials", ".config/gh", ".config/hub", ".npmrc",
+        ".pypirc", ".cargo/credentials.toml", ".vault-token", ".terraform.d/credentials.tfrc.json",
+    ]
+
+    /// MCP clients' configurations and logins in a home directory.
+    public static let clientConfigurationPaths = [
+        ".config/Claude", ".claude.json", ".claude/.credentials.json", ".cursor/mcp.json", ".codex", ".gemini",
+        ".openclaw", ".continue", ".config/Code/User/mcp.json",
+    ]
+
+    /// System files only root may read, which a root server without capabilities still owns.
+    public static let systemSecretPaths = ["/etc/shadow", "/etc/gshadow", "/etc/sudoers"]
+
+    /// The paths `preset` hides for a user whose home is `home`, all of them whether they exist or not.
+    public static func hiddenPaths(of preset: Preset, home: String?) -> [String] {
+        let inHome = home.map { home in
+            (credentialPaths + clientConfigurationPaths).map { (home.hasSuffix("/") ? home : home + "/") + $0 }
+        } ?? []
+        return inHome + systemSecretPaths
+    }
+
+    /// This sandbox with its preset worked in: the preset's paths that `exists` says are there are hidden (missing
+    /// ones are skipped, unlike a `--hide` given by hand); `strict` also reads `/`, writes `workingDirectory`
+    /// (unless it is `/`) and takes the loopback network unless `none` was asked for.
+    public func expanded(home: String?, workingDirectory: String, exists: (String) -> Bool) -> Sandbox {
+        guard let preset else { return self }
+        var sandbox = self
+        sandbox.preset = nil
+        for path in Self.hiddenPaths(of: preset, home: home) where exists(path) && !sandbox.hidden.contains(path) {
+            sandbox.hidden.append(path)
+        }
+        if preset == .strict {
+            sandbox.readable.append("/")
+            // A working directory of / would make everything writable: then only the temp directory is.
+            if workingDirectory != "/" { sandbox.writable.append(workingDirectory) }
+            if sandbox.network == .host { sandbox.network = .loopback }
+        }
+        return sandbox
+    }
+}
