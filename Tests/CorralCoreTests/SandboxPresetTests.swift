@@ -40,3 +40,18 @@ struct SandboxPresetTests {
         #expect(Sandbox.hiddenPaths(of: .default, home: "/h/").contains("/h/.aws"))
     }
 }
+
+struct SandboxSummaryTests {
+    @Test("the summary says what the server may read, write, not see and reach")
+    func summary() {
+        #expect(Sandbox().summary == ["reads and writes what its user may", "network host"])
+        var sandbox = Sandbox()
+        sandbox.readable = ["/srv"]
+        sandbox.writable = ["/srv/out"]
+        sandbox.hidden = ["/home/a/.ssh"]
+        sandbox.network = .loopback
+        sandbox.connectPorts = [443, 8443]
+        #expect(sandbox.summary == ["reads only /srv, /srv/out and what it needs to run", "writes only /srv/out, the temp directory",
+                                    "hidden: /home/a/.ssh", "network loopback", "TCP connect to 443, 8443 only"])
+    }
+}

@@ -137,6 +137,16 @@ struct SandboxTests {
         try await Guest.expectNothingLeft(name: name)
     }
 
+    @Test func checkReportsWhatTheServerWasAllowed() throws {
+        let root = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let outcome = try Guest.corral(["check", "--json", "--timeout", "2s", "--name", Guest.uniqueName("check"),
+                                        "--sandbox", "strict", "-C", root, "--network", "none", "--", "sleep", "86410"], timeout: 120)
+        #expect(outcome.status == 1, "\(outcome)")
+        #expect(outcome.stdout.contains("\"sandbox\":[\"reads only /, \(root) and what it needs to run\",\"writes only \(root), the temp directory\""), "\(outcome)")
+        #expect(outcome.stdout.contains("\"network none\""), "\(outcome)")
+    }
+
     /// A listener on the host's (this test's) loopback, and what the server makes of a connection to it.
     static func probe(network: String, exec: Bool = false) throws -> (Guest.Outcome, String) {
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

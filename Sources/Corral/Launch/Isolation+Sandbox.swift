@@ -9,6 +9,20 @@ struct PathRule: Sendable, Equatable {
     var optional = false
 }
 
+extension ServerConfiguration {
+    /// The sandbox the server gets, its preset worked in (the paths as given, not yet resolved): what `corral check`
+    /// reports.
+    public var effectiveSandbox: Sandbox {
+        let uid = user.flatMap { try? Isolation.user($0).uid } ?? getuid()
+        return effectiveSandbox(environment: environmentStrings(), uid: uid)
+    }
+
+    func effectiveSandbox(environment: [String], uid: uid_t) -> Sandbox {
+        sandbox.expanded(home: Isolation.home(environment, uid: uid), workingDirectory: workingDirectory ?? FilePath.current,
+                         exists: { access($0, F_OK) == 0 })
+    }
+}
+
 extension Isolation {
     /// Works out `configuration.sandbox` for a server whose resolved executable is `executable`: the paths to cover,
     /// the Landlock rules, the network namespace. `namespaces` says whether the server gets its mount namespace;
@@ -17,9 +31,7 @@ extension Isolation {
     mutating func sandbox(_ configuration: ServerConfiguration, executable: String, environment: [String],
                           namespaces: Bool, abi: Int) throws(CorralError) {
         guard !configuration.sandbox.isEmpty else { return }
-        let sandbox = configuration.sandbox.expanded(
-            home: Self.home(environment, uid: uid), workingDirectory: configuration.workingDirectory ?? FilePath.current,
-            exists: { access($0, F_OK) == 0 })
+        let sandbox = configuration.effectiveSandbox(environment: environment, uid: uid)
         let name = (try? configuration.serverName().rawValue) ?? configuration.executable
         func refuse(_ gap: String) throws(CorralError) {
             guard sandbox.bestEffort else {

@@ -52,3 +52,21 @@ extension Sandbox {
         return sandbox
     }
 }
+
+extension Sandbox {
+    /// What a server with this (expanded) sandbox may do, one phrase per aspect, for `corral check`'s report.
+    public var summary: [String] {
+        var phrases: [String] = []
+        if restrictsFiles {
+            phrases.append("reads only " + (readable + writable).joined(separator: ", ") + " and what it needs to run")
+            phrases.append("writes only " + (writable + ["the temp directory"]).joined(separator: ", "))
+        } else {
+            phrases.append("reads and writes what its user may")
+        }
+        if !hidden.isEmpty { phrases.append("hidden: " + hidden.joined(separator: ", ")) }
+        phrases.append("network \(network.rawValue)")
+        if !connectPorts.isEmpty { phrases.append("TCP connect to " + connectPorts.map(String.init).joined(separator: ", ") + " only") }
+        if !bindPorts.isEmpty { phrases.append("TCP bind to " + bindPorts.map(String.init).joined(separator: ", ") + " only") }
+        return phrases
+    }
+}
