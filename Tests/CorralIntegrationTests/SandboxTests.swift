@@ -147,6 +147,31 @@ struct SandboxTests {
         #expect(outcome.stdout.contains("\"network none\""), "\(outcome)")
     }
 
+    /// Real Python servers from the checkout's virtual environment (its prefix and #! interpreter are what a process
+    /// needs to run), through `corral check`'s MCP handshake: mcp-server-time under strict, mcp-server-git given
+    /// only its repository and no network. The imports take half a minute under TCG.
+    @Test(arguments: ["time", "git"])
+    func aRealServerAnswersInItsSandbox(server: String) async throws {
+        let name = Guest.uniqueName("sandboxed-\(server)")
+        let root = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let bin = Guest.checkout.appendingPathComponent(".venv/bin").path
+        var arguments = ["check", "--json", "--timeout", "5min", "--name", name]
+        if server == "time" {
+            arguments += ["--sandbox", "strict", "-C", root, "--", bin + "/mcp-server-time"]
+        } else {
+            let setUp = try Guest.run("/bin/sh", ["-c", "cd \(root) && git init -q && echo a > a && git add a && git -c user.name=c -c user.email=c@example.invalid commit -qm first"], timeout: 60)
+            try #require(setUp.status == 0, "\(setUp)")
+            arguments += ["--read", root, "--network", "none", "--", bin + "/mcp-server-git", "--repository", root]
+        }
+        let outcome = try Guest.corral(arguments, timeout: 600)
+        #expect(outcome.status == 0, "\(outcome)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any], "\(outcome)")
+        #expect(report["ok"] as? Bool == true, "\(report)")
+        #expect(!((report["tools"] as? [String]) ?? []).isEmpty, "\(report)")
+        try await Guest.expectNothingLeft(name: name)
+    }
+
     /// A listener on the host's (this test's) loopback, and what the server makes of a connection to it.
     static func probe(network: String, exec: Bool = false) throws -> (Guest.Outcome, String) {
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
