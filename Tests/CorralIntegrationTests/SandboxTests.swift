@@ -172,6 +172,44 @@ struct SandboxTests {
         try await Guest.expectNothingLeft(name: name)
     }
 
+    /// mcp-server-fetch against a local HTTP server on the host's loopback, through the MCP SDK's client: allowed
+    /// under `--sandbox default` and `--connect PORT` (ABI 4), refused under `--network loopback` (its own loopback
+    /// is not the host's) and `--connect` of another port.
+    @Test(arguments: [("default", true), ("loopback", false), ("connect", true), ("connect-other", false)])
+    func mcpServerFetchReachesALocalServerOnlyWhereAllowed(variant: String, allowed: Bool) async throws {
+        guard !variant.hasPrefix("connect") || Self.abi >= 4 else { return }
+        let name = Guest.uniqueName("fetch-\(variant)")
+        let root = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try "fetched-\(name)\n".write(toFile: root + "/page.txt", atomically: true, encoding: .utf8)
+        let port = Int.random(in: 20_000...40_000)
+        let options = ["default": ["--sandbox", "default"], "loopback": ["--network", "loopback"],
+                       "connect": ["--connect", "\(port)"], "connect-other": ["--connect", "\(port + 1)"]][variant]!
+        // As RealServerTests' fetch test: the HTTP server lives and dies inside this one shell.
+        let script = """
+            cd \(root) || exit 90
+            /usr/bin/python3 -c 'import os, sys; os.closerange(3, 65536); os.execv(sys.executable, [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "\(port)"])' </dev/null >/dev/null 2>&1 &
+            http=$!
+            i=0
+            until /usr/bin/python3 -c 'import socket; socket.create_connection(("127.0.0.1", \(port)))' 2>/dev/null; do
+                i=$((i+1)); [ $i -gt 600 ] && { kill $http; exit 91; }; sleep 0.1
+            done
+            "$0" "$@"; status=$?
+            kill $http
+            exit $status
+            """
+        let bin = Guest.checkout.appendingPathComponent(".venv/bin").path
+        let outcome = try Guest.run("/bin/sh", ["-c", script, MCPServerTests.python, MCPServerTests.client, "--call", "fetch",
+                                                "{\"url\": \"http://127.0.0.1:\(port)/page.txt\", \"raw\": true}", Guest.corral,
+                                                "run", "--name", name] + options
+                                        + ["--", bin + "/mcp-server-fetch", "--ignore-robots-txt", "--allow-private-ips"], timeout: 600)
+        #expect(outcome.status == 0, "\(outcome)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any], "\(outcome)")
+        #expect(report["call_error"] as? Bool == !allowed, "\(report)")
+        #expect(((report["call"] as? String)?.contains("fetched-\(name)") == true) == allowed, "\(report)")
+        try await Guest.expectNothingLeft(name: name)
+    }
+
     /// A listener on the host's (this test's) loopback, and what the server makes of a connection to it.
     static func probe(network: String, exec: Bool = false) throws -> (Guest.Outcome, String) {
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
