@@ -172,6 +172,27 @@ struct SandboxTests {
         try await Guest.expectNothingLeft(name: name)
     }
 
+    /// Where user namespaces are forbidden (`Scripts/test` runs this with user.max_user_namespaces=0): Landlock needs
+    /// none, so --write holds; --hide and --network need the mount and network namespaces: refused unless
+    /// --best-effort, which says what it dropped.
+    @Test(.enabled(if: HostIsolation.current.namespacesRefused != nil, "needs a host that forbids the namespaces"))
+    func withoutNamespacesWriteHoldsAndHideOrNetworkAreRefused() async throws {
+        let name = Guest.uniqueName("no-namespaces")
+        let root = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let refused = try Guest.corral(["run", "--name", name, "--hide", root, "--", "true"], timeout: 60)
+        #expect(refused.status == 69 && refused.stderr.contains("namespaces") && refused.stderr.contains("--best-effort"), "\(refused)")
+        let dropped = try Guest.corral(["run", "--name", Guest.uniqueName("no-namespaces"), "--best-effort", "--network", "none",
+                                        "--", "sh", "-c", "readlink /proc/self/ns/net"], timeout: 60)
+        #expect(dropped.status == 0 && dropped.stderr.contains("--best-effort"), "\(dropped)")
+        let host = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")
+        #expect(dropped.stdout.contains(host), "with --best-effort the host's network stays: \(dropped)")
+        let written = try Guest.corral(["run", "--name", Guest.uniqueName("no-namespaces"), "--write", root, "--", "sh", "-c",
+                                        "echo x > \(root)/in && echo in=ok; echo x > /var/tmp/corral-sandbox-out-$$ && echo out=ok || echo out=refused"], timeout: 60)
+        #expect(written.status == 0 && written.stdout.contains("in=ok") && written.stdout.contains("out=refused"), "\(written)")
+        try await Guest.expectNothingLeft(name: name)
+    }
+
     /// mcp-server-fetch against a local HTTP server on the host's loopback, through the MCP SDK's client: allowed
     /// under `--sandbox default` and `--connect PORT` (ABI 4), refused under `--network loopback` (its own loopback
     /// is not the host's) and `--connect` of another port.
