@@ -9,16 +9,18 @@ extension Sandbox {
         case strict
     }
 
-    /// Credentials in a home directory: keys, cloud and cluster logins, package registry and forge tokens.
+    /// Credentials in a home directory: keys, cloud and cluster logins, package registry and forge tokens. Folders
+    /// rather than the files in them where a server has no use for the rest: a file replaced on the host after
+    /// the server started (an atomic save) is no longer covered, a folder stays covered whatever happens in it.
     public static let credentialPaths = [
         ".ssh", ".gnupg", ".password-store", ".local/share/keyrings", ".aws", ".azure", ".config/gcloud", ".oci",
-        ".kube", ".docker/config.json", ".netrc", ".git-credentials", ".config/gh", ".config/hub", ".npmrc",
+        ".kube", ".docker", ".netrc", ".git-credentials", ".config/gh", ".config/hub", ".npmrc",
         ".pypirc", ".cargo/credentials.toml", ".vault-token", ".terraform.d/credentials.tfrc.json",
     ]
 
     /// MCP clients' configurations and logins in a home directory.
     public static let clientConfigurationPaths = [
-        ".config/Claude", ".claude.json", ".claude/.credentials.json", ".cursor/mcp.json", ".codex", ".gemini",
+        ".config/Claude", ".claude.json", ".claude/.credentials.json", ".cursor", ".codex", ".gemini",
         ".openclaw", ".continue", ".config/Code/User/mcp.json",
     ]
 

@@ -34,7 +34,9 @@ enum SandboxOptions {
                 (EACCES). For ~/.ssh, ~/.aws, ~/.config/gcloud, a gateway's own configuration with the other
                 servers' tokens. The server cannot unmount it, and a Landlock domain (made for this even without
                 --read) keeps it from the /proc/PID/root of its user's other processes. It hides a path, not a file:
-                another path to the same file (a hard link, another mount of the same filesystem) is not hidden.
+                another path to the same file (a hard link, another mount of the same filesystem) is not hidden, and
+                a file that is replaced on the host while the server runs (an atomic save: a new file renamed over
+                it) is no longer covered: hide the folder that holds it where the server needs nothing else there.
                 PATH must exist. Needs the server's mount namespace (rootless: user namespaces) and Landlock;
                 without them corral refuses to start unless --best-effort. May be repeated.
                 """) { options, value in options.server.sandbox.hidden.append(value) },
@@ -64,12 +66,12 @@ enum SandboxOptions {
                     options.server.sandbox.bindPorts.append(try Sandbox.port(value, field: "--bind"))
                 },
             Option(["--sandbox"], value: "PRESET", choices: Sandbox.Preset.allCases.map(\.rawValue), excludes: ["--sandbox"], help: """
-                A preset on top of the options above. default: hide the usual credential folders and files
-                (~/.ssh, ~/.gnupg, ~/.aws, ~/.config/gcloud, ~/.kube, ~/.netrc, registry and forge tokens, ...),
-                the MCP clients' configurations that hold the other servers' tokens (~/.config/Claude,
-                ~/.claude.json, ~/.codex, ...) and /etc/shadow; those that do not exist are skipped. strict: that,
-                and read-only everything but the working directory (-C, else corral's) and the temp directory,
-                with --network loopback unless --network none. `corral help sandbox` lists every path.
+                A preset on top of the options above. default: hide the usual credential folders and files (~/.ssh,
+                ~/.gnupg, ~/.aws, ~/.config/gcloud, ~/.kube, ~/.netrc, registry and forge tokens, ...), the MCP
+                clients' configurations that hold the other servers' tokens (~/.config/Claude, ~/.claude.json,
+                ~/.codex, ...) and /etc/shadow; those that do not exist are skipped. strict: that, and read-only
+                everything but the working directory (-C, else corral's) and the temp directory, with --network
+                loopback unless --network none. `corral help sandbox` lists every path.
                 """) { options, value throws(CorralError) in
                     guard let preset = Sandbox.Preset(rawValue: value) else {
                         throw .invalid("--sandbox", value, "expected \(Sandbox.Preset.allCases.map(\.rawValue).joined(separator: " or "))")
