@@ -231,6 +231,17 @@ struct SandboxTests {
         try await Guest.expectNothingLeft(name: name)
     }
 
+    /// A program outside the system's directories whose libraries are too (corral itself: its Swift runtime is found
+    /// through its RUNPATH in the toolchain) runs under --read without being given them.
+    @Test func aProgramFindsItsLibrariesThroughItsRunPath() async throws {
+        let name = Guest.uniqueName("runpath")
+        let root = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let outcome = try Guest.corral(["run", "--name", name, "--read", root, "--", Guest.corral, "version"], timeout: 60)
+        #expect(outcome.status == 0 && outcome.stdout.hasPrefix("corral "), "\(outcome)")
+        try await Guest.expectNothingLeft(name: name)
+    }
+
     /// A listener on the host's (this test's) loopback, and what the server makes of a connection to it.
     static func probe(network: String, exec: Bool = false) throws -> (Guest.Outcome, String) {
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

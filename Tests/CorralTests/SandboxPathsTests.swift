@@ -43,3 +43,28 @@ struct SandboxPathsTests {
         #expect((try? Isolation.cover("/")) == nil)
     }
 }
+
+/// Where the loader finds a program's libraries, read from real files on this host.
+struct LibraryDirectoriesTests {
+    static let helper = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent(".build/debug/corral").path
+
+    @Test("a Swift program's RUNPATH (corral's own) names the toolchain's runtime; a system program has none")
+    func runPath() throws {
+        let path = try #require(LibraryDirectories.runPath(of: Self.helper))
+        #expect(path.contains("/usr/lib/swift/linux"), "\(path)")
+        #expect(LibraryDirectories.runPath(of: "/bin/sh") == nil)
+        #expect(LibraryDirectories.runPath(of: "/etc/hostname") == nil)
+        #expect(LibraryDirectories.runPath(of: "/nonexistent") == nil)
+    }
+
+    @Test("$ORIGIN becomes the program's directory; LD_LIBRARY_PATH and ld.so.conf add theirs")
+    func directories() {
+        let directories = LibraryDirectories.of(Self.helper, environment: ["LD_LIBRARY_PATH=/opt/x/lib:relative"])
+        #expect(directories.contains("/opt/x/lib") && !directories.contains("relative"))
+        #expect(!directories.contains { $0.contains("$ORIGIN") } && directories.contains(FilePath.parent(of: FilePath.resolved(Self.helper) ?? "")))
+        #expect(directories.contains { $0.hasSuffix("/usr/lib/swift/linux") })
+        let runtime = Isolation.runtimePaths(executable: Self.helper, environment: [])
+        #expect(runtime.contains { $0.path.hasSuffix("/usr/lib/swift/linux") && $0.access == LandlockAccess.read })
+    }
+}

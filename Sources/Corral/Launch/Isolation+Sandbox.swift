@@ -103,8 +103,9 @@ extension Isolation {
 
     /// What any process needs to run, readable (and executable): the system's directories, /proc and /sys, where
     /// /etc/resolv.conf leads; the harmless devices; the temp directory (TMPDIR, else /tmp), writable; and the command itself: its file, the
-    /// prefix it is installed in (the parent of a `bin` directory: a virtual environment, /opt/NAME, ~/.local)
-    /// and its script interpreter (`#!`, through env on the server's PATH).
+    /// prefix it is installed in (the parent of a `bin` directory: a virtual environment, /opt/NAME, ~/.local),
+    /// its script interpreter (`#!`, through env on the server's PATH) and where their libraries are found
+    /// (`LibraryDirectories`: RUNPATH, LD_LIBRARY_PATH, ld.so.conf).
     static func runtimePaths(executable: String, environment: [String]) -> [PathRule] {
         var rules = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/proc", "/sys"]
             .map { PathRule(path: $0, access: LandlockAccess.read, optional: true) }
@@ -122,10 +123,13 @@ extension Isolation {
         for program in programs {
             for path in [program, FilePath.resolved(program)].compactMap({ $0 }) {
                 rules.append(PathRule(path: path, access: LandlockAccess.read, optional: true))
-                let directory = parent(path)
-                if directory.hasSuffix("/bin"), parent(directory) != "/" {
-                    rules.append(PathRule(path: parent(directory), access: LandlockAccess.read, optional: true))
+                let directory = FilePath.parent(of: path)
+                if directory.hasSuffix("/bin"), FilePath.parent(of: directory) != "/" {
+                    rules.append(PathRule(path: FilePath.parent(of: directory), access: LandlockAccess.read, optional: true))
                 }
+            }
+            for directory in LibraryDirectories.of(program, environment: environment) {
+                rules.append(PathRule(path: directory, access: LandlockAccess.read, optional: true))
             }
         }
         var seen = Set<String>()
@@ -143,8 +147,4 @@ extension Isolation {
         return try? Executable.resolve(name, path: searchPath)
     }
 
-    private static func parent(_ path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
-    }
 }

@@ -15,4 +15,10 @@ package enum FilePath {
         defer { free(directory) }
         return String(cString: directory)
     }
+
+    /// The directory part of `path` ("/" for "/x", "." for a bare name), as dirname(3) without touching the disk.
+    package static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
 }
