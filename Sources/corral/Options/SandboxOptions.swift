@@ -10,7 +10,8 @@ enum SandboxOptions {
                 /sbin, /lib*, /etc (and where /etc/resolv.conf leads), /proc and /sys; /dev/null, /dev/zero,
                 /dev/full, /dev/random and /dev/urandom; its command's file, the prefix it is installed in (the
                 parent of its bin directory: a virtual environment, /opt/NAME) and its script's interpreter (#!,
-                found through env on its PATH); and, writable, the temp directory ($TMPDIR, else /tmp). Its home
+                found through env on its PATH), and the directories their libraries load from (RUNPATH with $ORIGIN,
+                LD_LIBRARY_PATH, /etc/ld.so.conf); and, writable, the temp directory ($TMPDIR, else /tmp). Its home
                 directory, the working directory, a script given as an argument and its package are not in that
                 list: give them with --read. PATH must exist; symbolic links and .. in it are followed as the kernel
                 follows them, a relative PATH is taken from corral's working directory. Rules add up: a path beneath
