@@ -1,12 +1,17 @@
 /// Landlock's access rights and what each ABI version enforces (linux/landlock.h; landlock(7)), as the spawn shim
 /// takes them: a ruleset handles some rights (refusing them unless a rule allows them) and each rule allows some.
 public enum LandlockAccess {
-    // Filesystem rights (LANDLOCK_ACCESS_FS_*).
+    /// Execute a file (LANDLOCK_ACCESS_FS_EXECUTE).
     public static let execute: UInt64 = 1 << 0
+    /// Open a file for writing (LANDLOCK_ACCESS_FS_WRITE_FILE).
     public static let writeFile: UInt64 = 1 << 1
+    /// Open a file for reading (LANDLOCK_ACCESS_FS_READ_FILE).
     public static let readFile: UInt64 = 1 << 2
+    /// List a directory (LANDLOCK_ACCESS_FS_READ_DIR).
     public static let readDirectory: UInt64 = 1 << 3
+    /// Make a character device (LANDLOCK_ACCESS_FS_MAKE_CHAR).
     public static let makeCharacterDevice: UInt64 = 1 << 6
+    /// Make a block device (LANDLOCK_ACCESS_FS_MAKE_BLOCK).
     public static let makeBlockDevice: UInt64 = 1 << 11
     /// Rename and link across directories (ABI 2; before it they are always refused).
     public static let refer: UInt64 = 1 << 13
@@ -15,8 +20,9 @@ public enum LandlockAccess {
     /// ioctl on a device file (ABI 5).
     public static let ioctlDevice: UInt64 = 1 << 15
 
-    // Network rights (LANDLOCK_ACCESS_NET_*, ABI 4).
+    /// Bind a TCP socket to a port (LANDLOCK_ACCESS_NET_BIND_TCP, ABI 4).
     public static let bindTCP: UInt64 = 1 << 0
+    /// Connect a TCP socket to a port (LANDLOCK_ACCESS_NET_CONNECT_TCP, ABI 4).
     public static let connectTCP: UInt64 = 1 << 1
 
     /// What `--read` allows: read files and directories, execute.

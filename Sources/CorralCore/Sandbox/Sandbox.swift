@@ -23,6 +23,7 @@ public struct Sandbox: Sendable, Equatable {
     public var writable: [String] = []
     /// Paths the server must not see: a directory becomes an empty read-only one, a file one that cannot be opened.
     public var hidden: [String] = []
+    /// The network the server has (`--network`).
     public var network: Network = .host
     /// TCP ports the server may connect to; when empty, connect is not restricted.
     public var connectPorts: [UInt16] = []
