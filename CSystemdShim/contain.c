@@ -1,4 +1,5 @@
-// The held child's isolation, between the gate and exec: namespaces, read-only mounts, hidden buses, credentials.
+// The held child's isolation, between the gate and exec: namespaces (a network namespace too, for --network),
+// read-only mounts, hidden buses, `--hide` covers, credentials. The Landlock ruleset is landlock.c's.
 //
 // The child is already in its scope, so the cgroup namespace made here is rooted at the scope; with cgroup2's
 // nsdelegate the kernel then refuses moves out of it and writes to the scope's own limits. The mount namespace
@@ -10,16 +11,16 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/mount.h>
-#include <net/if.h>
 #include <linux/securebits.h>
+#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -68,9 +69,9 @@ static int mount_cgroup2(void) {
 
 // `--hide`: a directory becomes an empty read-only tmpfs, anything else a /dev/null that cannot be opened (nodev:
 // EACCES; a device node stays writable on a read-only mount, so read-only alone would let writes vanish into
-// /dev/null as if they had worked). Mounts made in this
-// namespace cannot be undone by the server (no capabilities after exec, and seccomp refuses umount); what lies under
-// them is out of reach even in a namespace it might make, where they are locked together with what they cover.
+// /dev/null as if they had worked). Mounts made in this namespace cannot be undone by the server (no capabilities
+// after exec, seccomp refuses umount, a Landlock domain refuses every mount change); what lies under them is out of
+// reach even in a namespace it might make, where they are locked together with what they cover.
 static int cover(const cs_cover *c) {
     if (c->directory)
         return mount("tmpfs", c->path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555");
