@@ -1,4 +1,5 @@
-// The held child's isolation, between the gate and exec: namespaces, read-only mounts, hidden buses, credentials.
+// The held child's isolation, between the gate and exec: namespaces (a network namespace too, for --network),
+// read-only mounts, hidden buses, `--hide` covers, credentials. The Landlock ruleset is landlock.c's.
 //
 // The child is already in its scope, so the cgroup namespace made here is rooted at the scope; with cgroup2's
 // nsdelegate the kernel then refuses moves out of it and writes to the scope's own limits. The mount namespace
@@ -11,12 +12,15 @@
 #include <linux/capability.h>
 #include <linux/mount.h>
 #include <linux/securebits.h>
+#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -40,10 +44,12 @@ static int write_file(const char *path, const char *text) {
     return n < 0 ? -1 : 0;
 }
 
-static int read_only(const char *path, unsigned flags) {
-    struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+static int set_attributes(const char *path, unsigned flags, uint64_t attributes) {
+    struct mount_attr attr = {.attr_set = attributes};
     return (int)syscall(SYS_mount_setattr, AT_FDCWD, path, flags, &attr, sizeof attr);
 }
+
+static int read_only(const char *path, unsigned flags) { return set_attributes(path, flags, MOUNT_ATTR_RDONLY); }
 
 // A fresh cgroup2 superblock view rooted at this cgroup namespace (the scope), read-only, over /sys/fs/cgroup. A plain
 // mount(2) there fails with EBUSY, and unmounting the old one first is refused in a user namespace (it is locked).
@@ -61,6 +67,37 @@ static int mount_cgroup2(void) {
     return r < 0 ? -1 : 0;
 }
 
+// `--hide`: a directory becomes an empty read-only tmpfs, anything else a /dev/null that cannot be opened (nodev:
+// EACCES; a device node stays writable on a read-only mount, so read-only alone would let writes vanish into
+// /dev/null as if they had worked). Mounts made in this namespace cannot be undone by the server (no capabilities
+// after exec, seccomp refuses umount, a Landlock domain refuses every mount change); what lies under them is out of
+// reach even in a namespace it might make, where they are locked together with what they cover.
+static int cover(const cs_cover *c) {
+    if (c->directory)
+        return mount("tmpfs", c->path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555");
+    if (mount("/dev/null", c->path, NULL, MS_BIND, NULL) < 0) return -1;
+    return set_attributes(c->path, 0, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV);
+}
+
+// The new network namespace's lo up: its addresses (127.0.0.1/8, ::1) come with it. Needs CAP_NET_ADMIN in the
+// namespace's user namespace, which the child still has here.
+static int loopback_up(void) {
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return -1;
+    struct ifreq request;
+    memset(&request, 0, sizeof request);
+    memcpy(request.ifr_name, "lo", 3);
+    int r = ioctl(s, SIOCGIFFLAGS, &request);
+    if (r == 0) {
+        request.ifr_flags |= IFF_UP | IFF_RUNNING;
+        r = ioctl(s, SIOCSIFFLAGS, &request);
+    }
+    int e = errno;
+    close(s);
+    errno = e;
+    return r;
+}
+
 int contain_namespaces(const cs_containment *c, cs_spawn_failure *failure) {
     if (c->flags & CS_CONTAIN_USER_NAMESPACE) {
         if (unshare(CLONE_NEWUSER) < 0) return fail_at(failure, CS_STAGE_USER_NAMESPACE, 0);
@@ -69,7 +106,9 @@ int contain_namespaces(const cs_containment *c, cs_spawn_failure *failure) {
             return fail_at(failure, CS_STAGE_GID_MAP, 0);
     }
     if (!(c->flags & CS_CONTAIN_NAMESPACES)) return 0;
-    if (unshare(CLONE_NEWCGROUP | CLONE_NEWNS) < 0) return fail_at(failure, CS_STAGE_NAMESPACES, 0);
+    int network = c->flags & CS_CONTAIN_NETWORK ? CLONE_NEWNET : 0;
+    if (unshare(CLONE_NEWCGROUP | CLONE_NEWNS | network) < 0) return fail_at(failure, CS_STAGE_NAMESPACES, 0);
+    if (network && (c->flags & CS_CONTAIN_LOOPBACK) && loopback_up() < 0) return fail_at(failure, CS_STAGE_LOOPBACK, 0);
     // Slave: mounts the host makes later still reach the server, nothing made here reaches the host.
     if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) return fail_at(failure, CS_STAGE_PROPAGATION, 0);
     for (size_t i = 0; i < c->hidden_count; i++) {
@@ -84,6 +123,8 @@ int contain_namespaces(const cs_containment *c, cs_spawn_failure *failure) {
     if ((c->flags & CS_CONTAIN_HIDE_RUN_USER) && stat("/run/user", &info) == 0 &&
         mount("tmpfs", "/run/user", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0755") < 0)
         return fail_at(failure, CS_STAGE_HIDE, -1);
+    for (size_t i = 0; i < c->cover_count; i++)
+        if (cover(&c->covers[i]) < 0) return fail_at(failure, CS_STAGE_COVER, (int)i);
     if (read_only("/sys", AT_RECURSIVE) < 0) return fail_at(failure, CS_STAGE_SYS_READ_ONLY, 0);
     if (mount_cgroup2() < 0) return fail_at(failure, CS_STAGE_CGROUP_MOUNT, 0);
     // uid 0 writes these by mode bits, capabilities or not: core_pattern runs a program outside any scope, sysrq

@@ -7,6 +7,9 @@
 /// The namespace steps: user namespace, cgroup and mount namespaces, hidden sockets, read-only mounts. 0 or -errno.
 int contain_namespaces(const cs_containment *containment, cs_spawn_failure *failure);
 
+/// The Landlock step: makes the ruleset, adds its rules and enforces it (needs no_new_privs). 0 or -errno.
+int contain_landlock(const cs_containment *containment, cs_spawn_failure *failure);
+
 /// The credential steps: securebits, bounding set, ids, capabilities, ambient set. 0 or -errno.
 int contain_credentials(const cs_containment *containment, cs_spawn_failure *failure);
 

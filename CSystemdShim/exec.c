@@ -67,6 +67,22 @@ int cs_exec_contained(const cs_spawn_spec *spec, const char *marker) {
     if (c->group_count) put(&w, c->groups, c->group_count * sizeof(gid_t));
     put_number(&w, c->capabilities);
     put_number(&w, (uint64_t)(int64_t)c->last_capability);
+    put_number(&w, c->cover_count);
+    for (size_t i = 0; i < c->cover_count; i++) {
+        put_string(&w, c->covers[i].path);
+        put_number(&w, (uint64_t)c->covers[i].directory);
+    }
+    const cs_landlock *l = &c->landlock;
+    put_number(&w, l->handled_fs);
+    put_number(&w, l->handled_net);
+    put_number(&w, l->path_count);
+    for (size_t i = 0; i < l->path_count; i++) {
+        put_string(&w, l->paths[i].path);
+        put_number(&w, l->paths[i].access);
+        put_number(&w, (uint64_t)l->paths[i].optional);
+    }
+    put_number(&w, l->port_count);
+    if (l->port_count) put(&w, l->ports, l->port_count * sizeof *l->ports);
     if (w.error || lseek(fd, 0, SEEK_SET) < 0) {
         int e = w.error ? w.error : errno;
         close(fd);
@@ -156,6 +172,30 @@ int cs_exec_resume(int fd, cs_spawn_failure *failure) {
     c->groups = c->group_count ? take(&r, c->group_count * sizeof(gid_t)) : NULL;
     c->capabilities = take_number(&r);
     c->last_capability = (int)(int64_t)take_number(&r);
-    if (r.bad || !spec.path || !spec.argv || !spec.envp || (c->hidden_count && !hidden)) return -EINVAL;
+    c->cover_count = take_number(&r);
+    cs_cover *covers = r.bad || c->cover_count > have ? NULL : calloc(c->cover_count + 1, sizeof *covers);
+    for (size_t i = 0; covers && i < c->cover_count; i++) {
+        covers[i].path = take_string(&r);
+        covers[i].directory = (int)take_number(&r);
+        if (!covers[i].path) r.bad = 1;
+    }
+    c->covers = covers;
+    cs_landlock *l = &c->landlock;
+    l->handled_fs = take_number(&r);
+    l->handled_net = take_number(&r);
+    l->path_count = take_number(&r);
+    cs_path_rule *paths = r.bad || l->path_count > have ? NULL : calloc(l->path_count + 1, sizeof *paths);
+    for (size_t i = 0; paths && i < l->path_count; i++) {
+        paths[i].path = take_string(&r);
+        paths[i].access = take_number(&r);
+        paths[i].optional = (int)take_number(&r);
+        if (!paths[i].path) r.bad = 1;
+    }
+    l->paths = paths;
+    l->port_count = take_number(&r);
+    l->ports = l->port_count && l->port_count <= have ? take(&r, l->port_count * sizeof *l->ports) : NULL;
+    if (r.bad || !spec.path || !spec.argv || !spec.envp || (c->hidden_count && !hidden) || !covers || !paths ||
+        (l->port_count && !l->ports))
+        return -EINVAL;
     return cs_exec(&spec, failure);
 }

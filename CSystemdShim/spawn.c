@@ -74,6 +74,9 @@ static int contain_and_exec(const cs_spawn_spec *spec, cs_spawn_failure *failure
     if (spec->directory && chdir(spec->directory) < 0) return -errno;
     failure->stage = CS_STAGE_NO_NEW_PRIVS;
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return -errno;
+    // After chdir and the credentials: its paths are opened as the server's user will reach them.
+    r = contain_landlock(&spec->containment, failure);
+    if (r < 0) return r;
     failure->stage = CS_STAGE_SECCOMP;
     if (spec->seccomp_program) {
         struct sock_fprog program = {

@@ -167,7 +167,44 @@ typedef enum cs_contain_flag {
     CS_CONTAIN_DROP_CAPABILITIES = 1 << 3,
     /// setgroups, setresgid and setresuid to `groups`, `gid` and `uid` (`--uid`, `--gid`).
     CS_CONTAIN_SET_IDS = 1 << 4,
+    /// A network namespace of its own (with CS_CONTAIN_NAMESPACES), holding only a loopback device, left down.
+    CS_CONTAIN_NETWORK = 1 << 5,
+    /// With CS_CONTAIN_NETWORK: the namespace's loopback device brought up (127.0.0.1 and ::1 work inside it).
+    CS_CONTAIN_LOOPBACK = 1 << 6,
+    /// A Landlock domain made from `landlock` and enforced right before seccomp and exec.
+    CS_CONTAIN_LANDLOCK = 1 << 7,
 } cs_contain_flag;
+
+/// A path the server must not see (`--hide`), covered in its mount namespace: a directory by an empty read-only
+/// tmpfs, anything else by a bind of /dev/null mounted read-only and nodev (opening it is EACCES).
+typedef struct cs_cover {
+    const char *path;
+    int directory;
+} cs_cover;
+
+/// One Landlock path rule: `access` (LANDLOCK_ACCESS_FS_* bits) is allowed beneath `path`. For a path that is not a
+/// directory only the file rights of `access` are used. An `optional` path that cannot be opened is skipped.
+typedef struct cs_path_rule {
+    const char *path;
+    uint64_t access;
+    int optional;
+} cs_path_rule;
+
+/// One Landlock TCP port rule (ABI 4): `access` (LANDLOCK_ACCESS_NET_* bits) is allowed on `port`.
+typedef struct cs_port_rule {
+    uint64_t port;
+    uint64_t access;
+} cs_port_rule;
+
+/// A Landlock ruleset: what it handles (so refuses unless a rule allows it) and its rules.
+typedef struct cs_landlock {
+    uint64_t handled_fs;   // LANDLOCK_ACCESS_FS_* bits
+    uint64_t handled_net;  // LANDLOCK_ACCESS_NET_* bits (ABI 4)
+    const cs_path_rule *_Nullable paths;
+    size_t path_count;
+    const cs_port_rule *_Nullable ports;
+    size_t port_count;
+} cs_landlock;
 
 /// The isolation of one child, prepared entirely by the parent (the child only makes raw syscalls).
 typedef struct cs_containment {
@@ -182,6 +219,9 @@ typedef struct cs_containment {
     size_t group_count;
     uint64_t capabilities;               // kept with CS_CONTAIN_DROP_CAPABILITIES: bit N is capability N
     int last_capability;                 // /proc/sys/kernel/cap_last_cap
+    const cs_cover *_Nullable covers;    // `--hide` paths, all of which must exist
+    size_t cover_count;
+    cs_landlock landlock;                // for CS_CONTAIN_LANDLOCK
 } cs_containment;
 
 /// A child to start held at a gate: it runs no code of its own until cs_spawn_release.
@@ -225,6 +265,12 @@ typedef enum cs_spawn_stage {
     CS_STAGE_SETRESUID,           // setresuid
     CS_STAGE_CAPSET,              // capset
     CS_STAGE_AMBIENT,             // prctl(PR_CAP_AMBIENT)
+    CS_STAGE_COVER,               // mount of a tmpfs or /dev/null over covers[detail]
+    CS_STAGE_LOOPBACK,            // ioctl(SIOCSIFFLAGS) bringing up lo in the new network namespace
+    CS_STAGE_LANDLOCK_RULESET,    // landlock_create_ruleset
+    CS_STAGE_LANDLOCK_PATH,       // open(O_PATH) and landlock_add_rule of landlock.paths[detail]
+    CS_STAGE_LANDLOCK_PORT,       // landlock_add_rule of landlock.ports[detail]
+    CS_STAGE_LANDLOCK_RESTRICT,   // landlock_restrict_self
 } cs_spawn_stage;
 
 /// Where and why a child failed: the stage, its errno, and for some stages which path (`detail`).
@@ -301,6 +347,10 @@ int cs_open_directory(const char *path);
 
 /// Whether `path` is on a cgroup v2 filesystem (statfs magic CGROUP2_SUPER_MAGIC): 1, 0, or -errno.
 int cs_is_cgroup2(const char *path);
+
+/// The Landlock ABI version this kernel offers (landlock_create_ruleset with LANDLOCK_CREATE_RULESET_VERSION): 1 or
+/// more, 0 when Landlock is not built in or not enabled (ENOSYS, EOPNOTSUPP), or -errno.
+int cs_landlock_abi(void);
 
 /// Whether the kernel accepts seccomp filters and no_new_privs in this process (read from /proc/self/status and a
 /// harmless prctl probe).

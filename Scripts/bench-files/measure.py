@@ -475,6 +475,13 @@ def main():
                          [binary, "run", "--name", f"bench-{label}-m-{{round}}", "--", "/bin/true"]))
         commands.append((f"corral run --exec -- true [{label}]",
                          [binary, "run", "--exec", "--name", f"bench-{label}-x-{{round}}", "--", "/bin/true"]))
+    # The launch cost of the sandbox options (issue 17), with the last build (the one under test: an older one may
+    # not have them); guardrails off in these rows and their baseline, so that repeated starts are never refused.
+    label, binary = builds[-1]
+    for options in ([], ["--hide", "/etc/hostname"], ["--read", "/usr"], ["--network", "none"],
+                    ["--network", "loopback"], ["--sandbox", "strict"]):
+        name = " ".join(["corral run --no-guardrails"] + options + ["-- true"])
+        commands.append((f"{name} [{label}]", [binary, "run", "--no-guardrails", *options, "--", "/bin/true"]))
     commands.append((("systemd-run --user" if user else "systemd-run") + " --scope -q true", systemd_run))
     commands.append(("/bin/true", ["/bin/true"]))
     reference = commands[-2][0]

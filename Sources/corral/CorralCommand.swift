@@ -42,7 +42,8 @@ enum CorralCommand {
             help         show the manual of a command
             version      print corral's version
 
-        Run 'corral help COMMAND' for a command's options, exit status and examples.
+        Run 'corral help COMMAND' for a command's options, exit status and examples, and
+        'corral help sandbox' for what the --sandbox presets allow.
 
         """
 
@@ -94,8 +95,12 @@ enum CorralCommand {
             Console.output(overview)
             return 0
         }
+        if name == "sandbox" {
+            Console.output(SandboxHelp.text)
+            return 0
+        }
         guard let command = commands.first(where: { $0.name == name }) else {
-            Console.error("no manual for '\(name)' (commands: \(commands.map(\.name).joined(separator: ", ")))")
+            Console.error("no manual for '\(name)' (commands: \(commands.map(\.name).joined(separator: ", ")); topics: sandbox)")
             return 64
         }
         Console.output(command.help)

@@ -244,10 +244,12 @@ struct MCPConfigTests {
                      ("--memory-swap-max", "0"), ("--tasks-max", "infinity"), ("--cpu-quota", "150%"),
                      ("--runtime-max", "1h 30min"), ("--property", "OOMPolicy=kill"), ("--seccomp", "none"),
                      ("--oom-score-adj", "-100"), ("--min-uptime", "5s"), ("--backoff-max", "1min"),
-                     ("--breaker-threshold", "5"), ("--breaker-open", "10min"), ("--max-instances", "3")]
+                     ("--breaker-threshold", "5"), ("--breaker-open", "10min"), ("--max-instances", "3"),
+                     ("--sandbox", "default"), ("--read", "/"), ("--write", "/"), ("--hide", "/"), ("--network", "loopback"),
+                     ("--connect", "443"), ("--bind", "0")]
         for (name, value) in given { try options.append(name, value) }
         #expect(options.arguments == given.flatMap { [$0.0 == "--property" ? "-p" : $0.0, $0.1] })
-        #expect(MCPConfig.RunOptions.names.count == 15)
+        #expect(MCPConfig.RunOptions.names.count == 22)
     }
 
     // MARK: unwrapping

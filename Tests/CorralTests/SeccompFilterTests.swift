@@ -29,6 +29,12 @@ struct SeccompFilterTests {
         #expect(try SeccompFilter(SeccompProfile.default.auditingRefusals).unknownRefusals == [])
     }
 
+    @Test("the default profile refusing truncation compiles, to a longer program")
+    func truncationProfile() throws {
+        let refusing = try SeccompFilter(try #require(SeccompProfile.default.refusingTruncation())).program
+        #expect(refusing.count > (try SeccompFilter(.default).program.count))
+    }
+
     @Test("compiling is deterministic")
     func deterministic() throws {
         #expect(try SeccompFilter(.default).program == SeccompFilter(.default).program)

@@ -16,12 +16,16 @@ public struct HostIsolation: Sendable {
     public let cgroupMountOptions: String
     /// Whether a server needs a user namespace of its own for the namespaces (everyone but root).
     public let needsUserNamespace: Bool
+    /// The kernel's Landlock ABI version (0: no Landlock), which says what `--read`, `--write`, `--hide`,
+    /// `--connect` and `--bind` can enforce here.
+    public let landlockABI: Int
 
     /// This host, probed on first use.
     public static let current = HostIsolation()
 
     private init() {
         needsUserNamespace = getuid() != 0
+        landlockABI = max(0, Int(cs_landlock_abi()))
         let options = Self.cgroupSuperOptions() ?? []
         nsdelegate = options.contains("nsdelegate")
         cgroupMountOptions = options.joined(separator: ",")
@@ -37,7 +41,7 @@ public struct HostIsolation: Sendable {
         if status >= 0 {
             namespacesRefused = nil
         } else {
-            let step = Spawner.stageName(failure.stage, detail: failure.detail, hidden: [])
+            let step = Spawner.stageName(failure.stage, detail: failure.detail, isolation: nil)
             let knobs = Self.userNamespaceKnobs()
             namespacesRefused = (needsUserNamespace ? "user namespaces are not available here" : "namespaces cannot be made here")
                 + " (\(step): \(errnoText(-status))" + (knobs.isEmpty ? "" : "; \(knobs.joined(separator: ", "))") + ")"

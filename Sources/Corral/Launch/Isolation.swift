@@ -14,9 +14,20 @@ struct Isolation: Sendable {
     var groups: [gid_t] = []
     var capabilities: UInt64 = 0
     var lastCapability: Int32 = 40
+    /// `--hide` paths, resolved, and whether each is a directory.
+    var covers: [(path: String, directory: Bool)] = []
+    /// The Landlock ruleset (with CS_CONTAIN_LANDLOCK): the rights it handles and its rules.
+    var landlockFileSystem: UInt64 = 0
+    var landlockNetwork: UInt64 = 0
+    var pathRules: [PathRule] = []
+    var portRules: [(port: UInt64, access: UInt64)] = []
+    /// Whether the seccomp filter refuses truncation, which this kernel's Landlock cannot (before ABI 3).
+    var refusesTruncation = false
 
-    /// The isolation of `configuration`'s server, whose environment is `environment`, on `host`.
-    init(_ configuration: ServerConfiguration, environment: [String], host: HostIsolation) throws(CorralError) {
+    /// The isolation of `configuration`'s server, whose environment is `environment` and resolved executable
+    /// `executable`, on `host`.
+    init(_ configuration: ServerConfiguration, executable: String, environment: [String],
+         host: HostIsolation) throws(CorralError) {
         let root = getuid() == 0
         let kept = try configuration.capabilities.map { name throws(CorralError) in try Capability(name, field: "--capability") }
         if !root {
@@ -50,6 +61,8 @@ struct Isolation: Sendable {
         }
         guard host.namespacesRefused == nil else {
             if configuration.containment == .strict { throw Self.refusal(host.namespacesRefused!) }
+            try sandbox(configuration, executable: executable, environment: environment, namespaces: false,
+                        abi: host.landlockABI)
             return
         }
         if configuration.containment == .strict && !host.nsdelegate && configuration.seccomp != .default {
@@ -65,6 +78,8 @@ struct Isolation: Sendable {
             if root { flags |= UInt32(CS_CONTAIN_HIDE_RUN_USER.rawValue) }
             hidden = Self.busSockets(root: root, environment: environment)
         }
+        try sandbox(configuration, executable: executable, environment: environment, namespaces: true,
+                    abi: host.landlockABI)
     }
 
     private static func refusal(_ reason: String) -> CorralError {

@@ -15,6 +15,11 @@ final class ProcessImage: @unchecked Sendable {
     private let isolation: Isolation
     private let maps: CStringArray
     private let hidden: CStringArray
+    private let coverPaths: CStringArray
+    private let rulePaths: CStringArray
+    private let covers: UnsafeMutableBufferPointer<cs_cover>
+    private let pathRules: UnsafeMutableBufferPointer<cs_path_rule>
+    private let portRules: UnsafeMutableBufferPointer<cs_port_rule>
 
     /// The image of `configuration`'s server: `path` is its resolved executable, `environment` its KEY=VALUE list.
     init(path: String, _ configuration: ServerConfiguration, environment: [String], filter: SeccompFilter?,
@@ -34,12 +39,29 @@ final class ProcessImage: @unchecked Sendable {
         self.isolation = isolation
         maps = CStringArray([isolation.uidMap ?? "", isolation.gidMap ?? ""])
         hidden = CStringArray(isolation.hidden)
+        coverPaths = CStringArray(isolation.covers.map(\.path))
+        rulePaths = CStringArray(isolation.pathRules.map(\.path))
+        covers = .allocate(capacity: isolation.covers.count)
+        for (i, cover) in isolation.covers.enumerated() {
+            covers[i] = cs_cover(path: coverPaths[i], directory: cover.directory ? 1 : 0)
+        }
+        pathRules = .allocate(capacity: isolation.pathRules.count)
+        for (i, rule) in isolation.pathRules.enumerated() {
+            pathRules[i] = cs_path_rule(path: rulePaths[i], access: rule.access, optional: rule.optional ? 1 : 0)
+        }
+        portRules = .allocate(capacity: isolation.portRules.count)
+        for (i, rule) in isolation.portRules.enumerated() { portRules[i] = cs_port_rule(port: rule.port, access: rule.access) }
     }
 
     /// Whether the containment needs a user namespace, which a multithreaded process cannot enter.
     var needsUserNamespace: Bool { isolation.flags & UInt32(CS_CONTAIN_USER_NAMESPACE.rawValue) != 0 }
 
-    deinit { program?.deallocate() }
+    deinit {
+        program?.deallocate()
+        covers.deallocate()
+        pathRules.deallocate()
+        portRules.deallocate()
+    }
 
     private func withSpec<T>(_ body: (inout cs_spawn_spec) -> T) -> T {
         isolation.groups.withUnsafeBufferPointer { groups in
@@ -48,7 +70,10 @@ final class ProcessImage: @unchecked Sendable {
                 gid_map: isolation.gidMap == nil ? nil : maps[1], hidden: hidden.constPointers,
                 hidden_count: hidden.count, uid: isolation.uid, gid: isolation.gid, groups: groups.baseAddress,
                 group_count: groups.count, capabilities: isolation.capabilities,
-                last_capability: isolation.lastCapability)
+                last_capability: isolation.lastCapability, covers: covers.baseAddress, cover_count: covers.count,
+                landlock: cs_landlock(handled_fs: isolation.landlockFileSystem, handled_net: isolation.landlockNetwork,
+                                      paths: pathRules.baseAddress, path_count: pathRules.count,
+                                      ports: portRules.baseAddress, port_count: portRules.count))
             return withSpec(containment, body)
         }
     }
@@ -92,6 +117,6 @@ final class ProcessImage: @unchecked Sendable {
         guard arguments.count == 3, arguments[0] == resumeMarker, let fd = Int32(arguments[1]) else { return nil }
         var failure = cs_spawn_failure()
         let status = cs_exec_resume(fd, &failure)
-        return Spawner.failure(at: failure, errno: -status, path: arguments[2], hidden: [])
+        return Spawner.failure(at: failure, errno: -status, path: arguments[2], isolation: nil)
     }
 }

@@ -66,6 +66,9 @@ public struct ServerConfiguration: Sendable {
     public var group: String?
     /// Capabilities a root server keeps, by name ("CAP_NET_BIND_SERVICE"); by default it keeps none. Needs root.
     public var capabilities: [String] = []
+    /// What the server may see of the filesystem and the network (Landlock, its mount and network namespaces);
+    /// by default, what its user sees.
+    public var sandbox = Sandbox()
     /// The slice all servers share; its own limits bound them together.
     public var slice = "corral.slice"
     public var manager: SystemdBus.Manager = .automatic

@@ -36,7 +36,7 @@ struct Spawner: Sendable {
             throw CorralError(.unsupportedHost, "\(Cgroup.root) is not a cgroup v2 (unified) hierarchy; Corral needs systemd on cgroup v2 (boot with systemd.unified_cgroup_hierarchy=1)", stage: "statfs")
         }
         let host = HostIsolation.current
-        isolation = try Isolation(configuration, environment: environment, host: host)
+        isolation = try Isolation(configuration, executable: path, environment: environment, host: host)
         HostIsolation.warnOnce(host.weaknesses(seccomp: configuration.seccomp), configuration.warningHandler)
         manager = configuration.manager
         let name = name
@@ -48,7 +48,8 @@ struct Spawner: Sendable {
 
     /// The seccomp filter, compiled before anything is forked.
     func compileFilter() throws(CorralError) -> SeccompFilter? {
-        guard let profile = configuration.seccomp else { return nil }
+        guard var profile = configuration.seccomp else { return nil }
+        if isolation.refusesTruncation, let refusing = profile.refusingTruncation() { profile = refusing }
         let available = cs_seccomp_available()
         guard available >= 0 else {
             throw CorralError(.unsupportedHost, "this kernel does not support seccomp filters (\(errnoText(-available))); run with --seccomp none to start without one", stage: "seccomp", errno: -available)
@@ -190,7 +191,7 @@ struct Spawner: Sendable {
             try? await bus.stopUnit(scope.outermostUnit)
             scope.close()
             stdio.closeParentEnds()
-            throw Self.failure(at: failure, errno: -released, path: path, hidden: isolation.hidden)
+            throw Self.failure(at: failure, errno: -released, path: path, isolation: isolation)
         }
         executed = true
         admission?.ran()
@@ -223,14 +224,14 @@ struct Spawner: Sendable {
         var failure = cs_spawn_failure()
         let error = image.exec(&failure)
         guardrails?.recordGone(unit: scope.unit)
-        throw Self.failure(at: failure, errno: -error, path: path, hidden: isolation.hidden)
+        throw Self.failure(at: failure, errno: -error, path: path, isolation: isolation)
     }
 
-    /// The error for a child that failed between the gate and exec; `path` is the server's executable, `hidden`
-    /// the sockets it was to hide (CS_STAGE_HIDE's detail indexes them).
-    static func failure(at failure: cs_spawn_failure, errno: Int32, path: String, hidden: [String]) -> CorralError {
+    /// The error for a child that failed between the gate and exec; `path` is the server's executable, `isolation`
+    /// what it was to take on (the details of some stages index its paths).
+    static func failure(at failure: cs_spawn_failure, errno: Int32, path: String, isolation: Isolation?) -> CorralError {
         let text = errnoText(errno)
-        let step = stageName(failure.stage, detail: failure.detail, hidden: hidden)
+        let step = stageName(failure.stage, detail: failure.detail, isolation: isolation)
         switch failure.stage {
         case CS_STAGE_EXEC:
             return CorralError(errno == ENOENT ? .commandNotFound : .commandNotExecutable,
@@ -239,8 +240,11 @@ struct Spawner: Sendable {
             return CorralError(.unsupportedHost, "the kernel refused the seccomp filter: \(text)", stage: step, errno: errno)
         case CS_STAGE_CHDIR:
             return CorralError(.invalidConfiguration, "cannot change to the working directory: \(text)", stage: step, errno: errno)
+        case CS_STAGE_LANDLOCK_PATH:
+            return CorralError(.inputUnavailable, "the server's user cannot reach a path of its sandbox (\(step)): \(text)", stage: step, errno: errno)
         case CS_STAGE_USER_NAMESPACE, CS_STAGE_UID_MAP, CS_STAGE_GID_MAP, CS_STAGE_NAMESPACES, CS_STAGE_PROPAGATION,
-             CS_STAGE_HIDE, CS_STAGE_SYS_READ_ONLY, CS_STAGE_CGROUP_MOUNT, CS_STAGE_PROC_READ_ONLY:
+             CS_STAGE_HIDE, CS_STAGE_SYS_READ_ONLY, CS_STAGE_CGROUP_MOUNT, CS_STAGE_PROC_READ_ONLY, CS_STAGE_COVER,
+             CS_STAGE_LOOPBACK, CS_STAGE_LANDLOCK_RULESET, CS_STAGE_LANDLOCK_PORT, CS_STAGE_LANDLOCK_RESTRICT:
             return CorralError(.unsupportedHost, "the server could not be contained (\(step)): \(text)", stage: step, errno: errno)
         default:
             return CorralError(.system, "the server could not be prepared (\(step)): \(text)", stage: step, errno: errno)
@@ -248,8 +252,13 @@ struct Spawner: Sendable {
     }
 
     /// The system call behind a spawn stage, as error messages name it.
-    static func stageName(_ stage: cs_spawn_stage, detail: Int32, hidden: [String]) -> String {
-        switch stage {
+    static func stageName(_ stage: cs_spawn_stage, detail: Int32, isolation: Isolation?) -> String {
+        func at<T>(_ list: [T]?, _ name: (T) -> String) -> String? {
+            guard let list, detail >= 0, Int(detail) < list.count else { return nil }
+            return name(list[Int(detail)])
+        }
+        let hidden = isolation?.hidden ?? []
+        return switch stage {
         case CS_STAGE_STDIO: "dup2"
         case CS_STAGE_CHDIR: "chdir"
         case CS_STAGE_PARENT_DEATH_SIGNAL: "prctl(PR_SET_PDEATHSIG)"
@@ -260,7 +269,8 @@ struct Spawner: Sendable {
         case CS_STAGE_USER_NAMESPACE: "unshare(user)"
         case CS_STAGE_UID_MAP: "uid_map"
         case CS_STAGE_GID_MAP: "gid_map"
-        case CS_STAGE_NAMESPACES: "unshare(cgroup, mount)"
+        case CS_STAGE_NAMESPACES:
+            (isolation?.flags ?? 0) & UInt32(CS_CONTAIN_NETWORK.rawValue) != 0 ? "unshare(cgroup, mount, network)" : "unshare(cgroup, mount)"
         case CS_STAGE_PROPAGATION: "mount(/, slave)"
         case CS_STAGE_HIDE:
             detail < 0 ? "mount(tmpfs over /run/user)"
@@ -275,6 +285,12 @@ struct Spawner: Sendable {
         case CS_STAGE_SETRESUID: "setresuid"
         case CS_STAGE_CAPSET: "capset"
         case CS_STAGE_AMBIENT: "prctl(PR_CAP_AMBIENT)"
+        case CS_STAGE_COVER: "mount(over --hide \(at(isolation?.covers, \.path) ?? "path"))"
+        case CS_STAGE_LOOPBACK: "ioctl(SIOCSIFFLAGS, lo)"
+        case CS_STAGE_LANDLOCK_RULESET: "landlock_create_ruleset"
+        case CS_STAGE_LANDLOCK_PATH: "landlock_add_rule(\(at(isolation?.pathRules, \.path) ?? "path"))"
+        case CS_STAGE_LANDLOCK_PORT: "landlock_add_rule(port \(at(isolation?.portRules, { String($0.port) }) ?? "?"))"
+        case CS_STAGE_LANDLOCK_RESTRICT: "landlock_restrict_self"
         default: "spawn"
         }
     }

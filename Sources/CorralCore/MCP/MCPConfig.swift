@@ -71,6 +71,7 @@ public enum MCPConfig {
             ["--slice"], ["--memory-max"], ["--memory-high"], ["--memory-swap-max"], ["--tasks-max"], ["--cpu-quota"],
             ["--runtime-max"], ["-p", "--property"], ["--seccomp"], ["--oom-score-adj"],
             ["--min-uptime"], ["--backoff-max"], ["--breaker-threshold"], ["--breaker-open"], ["--max-instances"],
+            ["--sandbox"], ["--read"], ["--write"], ["--hide"], ["--network"], ["--connect"], ["--bind"],
         ]
 
         /// Validates `value` for the option spelled `name` and appends both. A relative `--seccomp` profile path is
@@ -97,6 +98,18 @@ public enum MCPConfig {
             case "--oom-score-adj": _ = try BoundedNumber.parse(value, field: name, in: BoundedNumber.oomScoreAdjust)
             case "--breaker-threshold": _ = try BoundedNumber.parse(value, field: name, in: BoundedNumber.breakerThreshold)
             case "--max-instances": _ = try BoundedNumber.parse(value, field: name, in: BoundedNumber.maximumInstances)
+            case "--sandbox":
+                guard Sandbox.Preset(rawValue: value) != nil else {
+                    throw .invalid(name, value, "expected \(Sandbox.Preset.allCases.map(\.rawValue).joined(separator: " or "))")
+                }
+            case "--network": _ = try Sandbox.network(value)
+            case "--connect", "--bind": _ = try Sandbox.port(value, field: name)
+            case "--read", "--write", "--hide":
+                // Resolved now: the client starts corral from a directory of its own choosing.
+                guard let resolved = FilePath.resolved(value) else {
+                    throw .invalid(name, value, "no such file or directory")
+                }
+                value = resolved
             default: break
             }
             arguments += [spellings[0], value]

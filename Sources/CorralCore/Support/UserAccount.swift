@@ -7,4 +7,10 @@ package enum UserAccount {
         guard let entry = getpwuid(getuid()), let name = entry.pointee.pw_name else { return String(getuid()) }
         return String(cString: name)
     }
+
+    /// The home directory of `uid` in the passwd database (getpwuid), or nil.
+    package static func home(of uid: UInt32) -> String? {
+        guard let entry = getpwuid(uid), let directory = entry.pointee.pw_dir else { return nil }
+        return String(cString: directory)
+    }
 }

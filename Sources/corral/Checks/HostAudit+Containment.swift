@@ -27,7 +27,23 @@ extension HostAudit {
                       title: "cgroup2 is mounted without nsdelegate: a server whose seccomp profile lets it mount (--seccomp none, log or a custom profile) can raise its own limits",
                       evidence: "/sys/fs/cgroup: \(host.cgroupMountOptions.isEmpty ? "no cgroup2 mount" : host.cgroupMountOptions)",
                       fix: "mount -t cgroup2 -o remount,nsdelegate none /sys/fs/cgroup   # systemd mounts it so by default"))
+        findings.append(landlockFinding(abi: host.landlockABI))
         return findings
+    }
+
+    /// What `--read`, `--write`, `--hide`, `--connect` and `--bind` can enforce on this kernel.
+    func landlockFinding(abi: Int) -> Finding {
+        guard abi >= 1 else {
+            return Finding(id: "landlock", severity: .warning,
+                           title: "no Landlock: corral refuses --read, --write and --hide (unless --best-effort)",
+                           evidence: "landlock_create_ruleset(LANDLOCK_CREATE_RULESET_VERSION) failed",
+                           fix: "boot Linux 5.13 or later with landlock in the lsm= list (CONFIG_SECURITY_LANDLOCK)")
+        }
+        let missing = [(3, "truncation is refused by the seccomp filter instead (Linux 6.2)"),
+                       (4, "no TCP rules: --connect and --bind are refused (Linux 6.7)")].filter { abi < $0.0 }.map(\.1)
+        return Finding(id: "landlock", severity: .ok,
+                       title: "Landlock ABI \(abi): servers can be given --read, --write and --hide" + (abi >= 4 ? ", --connect and --bind" : ""),
+                       evidence: missing.isEmpty ? "landlock_create_ruleset reports ABI \(abi)" : missing.joined(separator: "; "))
     }
 
     /// A gateway running as root starts its servers as root: without capabilities, but owning the host's files.

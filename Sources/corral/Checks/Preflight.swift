@@ -13,6 +13,8 @@ struct Preflight {
     var tasksPeak: UInt64 = 0
     var termination: Termination?
     var stderrTail: [String] = []
+    /// What the server was allowed of files and network (`Sandbox.summary`).
+    var sandbox: [String] = []
 
     private struct Handshake {
         var info: MCPClient.ServerInfo
@@ -25,6 +27,7 @@ struct Preflight {
     static func run(_ configuration: ServerConfiguration, timeout: Duration) async -> Preflight {
         var report = Preflight()
         report.name = (try? configuration.serverName().rawValue) ?? configuration.executable
+        report.sandbox = configuration.effectiveSandbox.summary
         let server: ServerProcess
         do {
             server = try await ServerProcess.spawn(configuration)
@@ -100,6 +103,7 @@ struct Preflight {
             if let termination { lines.append("    it \(termination.description)") }
         }
         lines.append("    \(memory), \(tasks); unit \(unit ?? "-") stopped")
+        lines.append("    sandbox: " + sandbox.joined(separator: "; "))
         if !ok && !stderrTail.isEmpty {
             lines.append("    last lines of its stderr:")
             lines += stderrTail.map { "      " + $0 }
@@ -132,6 +136,7 @@ struct Preflight {
                                                    .init("reason", .string(termination.reason.rawValue))])))
         }
         members.append(.init("stderrTail", .array(stderrTail.map(JSON.string))))
+        members.append(.init("sandbox", .array(sandbox.map(JSON.string))))
         return .object(members)
     }
 }

@@ -27,6 +27,9 @@ enum RunCommand {
             root it drops every capability: so neither it nor anything it starts can leave the scope, raise its
             limits or have the manager start units for it. Where the host forbids user namespaces, corral says
             so and runs it with the limits, no_new_privs and seccomp only (--containment strict refuses). stdin, stdout and stderr are the server's, untouched: corral never writes to stdout.
+            What it may see of files and the network is narrowed only when asked: --read, --write and --hide
+            (Landlock and its mount namespace), --network (a network namespace of its own), --connect and
+            --bind, and the presets of --sandbox (corral help sandbox).
             corral stays as a small parent (monitor mode): SIGTERM, SIGINT and SIGHUP are passed on (a second one
             kills the whole tree at once); when the server's main process exits, everything left in its scope
             (grandchildren, setsid and double-forked daemons) is killed and the scope is stopped, and corral exits

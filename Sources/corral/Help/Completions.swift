@@ -63,7 +63,7 @@ enum Completions {
                     COMPREPLY=($(compgen -W "\(commands.map(\.name).joined(separator: " ")) completions help version" -- "$cur")); return
                 fi
                 case "${COMP_WORDS[1]}" in
-            \(cases)        help) COMPREPLY=($(compgen -W "\(commands.map(\.name).joined(separator: " "))" -- "$cur"));;
+            \(cases)        help) COMPREPLY=($(compgen -W "\(commands.map(\.name).joined(separator: " ")) sandbox" -- "$cur"));;
                     completions) COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur"));;
                 esac
             }
@@ -101,7 +101,7 @@ enum Completions {
                     shift words; (( CURRENT-- ))
                     case $words[1] in
             \(commands.map { "            \($0.name)) _corral_\($0.name);;" }.joined(separator: "\n"))
-                        help) _values command \(commands.map(\.name).joined(separator: " "));;
+                        help) _values command \(commands.map(\.name).joined(separator: " ")) sandbox;;
                         completions) _values shell bash zsh fish;;
                     esac
                 fi

@@ -16,6 +16,8 @@ enum Manual {
         page.section("OPTIONS")
         page.item(ManPage.Option(names: ["-h", "--help"], value: nil, help: "Print the list of commands; after a command, its manual."))
         page.item(ManPage.Option(names: ["--version"], value: nil, help: "Print corral's version."))
+        page.section("SANDBOX PRESETS")
+        page.text(sandboxPresets)
         page.section("EXIT STATUS")
         page.text(exitStatus)
         page.section("FILES")
@@ -38,6 +40,16 @@ enum Manual {
         `corral wrap`), a tool for the shell, and, as the Swift library Corral, a building block for gateways.
         Root uses the system manager; everyone else their own `systemd --user`.
         """
+
+    private static var sandboxPresets: String {
+        let inHome = (Sandbox.credentialPaths + Sandbox.clientConfigurationPaths).map { "~/" + $0 }
+        return """
+            --sandbox default hides, where they exist: \((inHome + Sandbox.systemSecretPaths).joined(separator: ", ")).
+            --sandbox strict hides the same, lets the server read everything else and write only its working
+            directory and the temp directory, and gives it --network loopback unless --network none.
+            `corral help sandbox` shows them with this user's paths.
+            """
+    }
 
     private static let exitStatus = """
         corral run exits with the server's own status, 128+N when it was killed by signal N. Otherwise:

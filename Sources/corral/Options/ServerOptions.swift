@@ -137,7 +137,7 @@ enum ServerOptions {
             Option(["-C", "--working-directory"], value: "DIR", help: "Run the server in DIR.") { options, value in
                 options.server.workingDirectory = value
             },
-        ]
+        ] + SandboxOptions.options()
     }
 }
 
