@@ -69,16 +69,16 @@ struct LifecycleRaceTests {
     @Test("13.5: an exit the monitor sees only after --min-uptime is still a fast failure")
     func anExitSeenLateIsStillAFastFailure() async throws {
         let name = Guest.uniqueName("seenlate")
-        let marker = "3.\(UInt32.random(in: 10_000_000...99_999_999))"
-        let (corral, stopped) = try await Self.freezeMonitor(["--min-uptime", "8s"], name: name, marker: marker)
+        let marker = "8.\(UInt32.random(in: 10_000_000...99_999_999))"
+        let (corral, stopped) = try await Self.freezeMonitor(["--min-uptime", "20s"], name: name, marker: marker)
         defer { kill(corral.processIdentifier, SIGCONT); if corral.isRunning { corral.terminate() } }
-        try await Task.sleep(for: .seconds(max(0, 10 - Date().timeIntervalSince(stopped))))
+        try await Task.sleep(for: .seconds(max(0, 22 - Date().timeIntervalSince(stopped))))
         kill(corral.processIdentifier, SIGCONT)
         corral.waitUntilExit()
         #expect(corral.terminationStatus == 1, "corral run reports the server's own status: \(corral.terminationStatus)")
         let state = try await ServerInstance.list().first { $0.name.rawValue == name }?.guardrails
         #expect(state?.consecutiveFailures == 1 && state?.proven == false,
-                "a run of about three seconds was recorded as healthy: \(String(describing: state))")
+                "a run of about eight seconds was recorded as healthy: \(String(describing: state))")
         _ = try? Guest.corral(["reset", name])
         try await Guest.expectNothingLeft(name: name)
     }
@@ -89,7 +89,7 @@ struct LifecycleRaceTests {
     @Test("13.5: a start after the probation of a probe whose outcome is not recorded yet does not spawn")
     func aProbeWhoseOutcomeIsLateStillHoldsOthersBack() async throws {
         let name = Guest.uniqueName("lateprobe")
-        let marker = "5.\(UInt32.random(in: 10_000_000...99_999_999))"
+        let marker = "8.\(UInt32.random(in: 10_000_000...99_999_999))"
         let ran = FileManager.default.temporaryDirectory.appendingPathComponent(name + ".ran").path
         defer { unlink(ran) }
         let (probe, _) = try await Self.freezeMonitor([], name: name, marker: marker)
