@@ -14,7 +14,9 @@ struct MCPConfigSandboxTests {
     }
 
     @Test("wrap refuses what run would refuse", arguments: [("--sandbox", "lax"), ("--network", "off"), ("--connect", "0"),
-                                                            ("--bind", "http"), ("--read", "/nonexistent/corral")])
+                                                            ("--bind", "http"), ("--read", "/nonexistent/corral"),
+                                                            // A C string ends at the NUL: this was "/" (found by Scripts/fuzz).
+                                                            ("--read", "/\0etc"), ("--hide", "/\0"), ("--seccomp", "/\0x.json")])
     func refused(name: String, value: String) {
         var options = MCPConfig.RunOptions()
         #expect(throws: CorralError.self) { try options.append(name, value) }

@@ -81,6 +81,9 @@ public enum MCPConfig {
                 throw CorralError(.invalidConfiguration, "'\(name)' is not a corral run option that wrap passes on")
             }
             var value = value
+            if ["--seccomp", "--read", "--write", "--hide"].contains(spellings[0]) && value.contains("\0") {
+                throw .invalid(name, value, "a path cannot contain a NUL character")
+            }
             switch spellings[0] {
             case "--slice": try SliceName.validate(value, field: name)
             case "--memory-max", "--memory-high", "--memory-swap-max": _ = try Limits.Memory(value, field: name)

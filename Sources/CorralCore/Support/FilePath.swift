@@ -4,7 +4,8 @@ internal import Glibc
 package enum FilePath {
     /// `path` with every symbolic link, "." and ".." resolved (realpath); nil when some part of it does not exist.
     package static func resolved(_ path: String) -> String? {
-        guard let absolute = realpath(path, nil) else { return nil }
+        // A C string ends at the first NUL: "/\0etc" would be "/".
+        guard !path.contains("\0"), let absolute = realpath(path, nil) else { return nil }
         defer { free(absolute) }
         return String(cString: absolute)
     }
