@@ -110,6 +110,26 @@ struct LifecycleRaceTests {
         try await Guest.expectNothingLeft(name: name)
     }
 
+    /// systemd removes a scope as soon as it is empty, before its monitor has recorded the outcome: `corral gc`
+    /// meanwhile must leave that record alone (taking it made the waiting starts of the incident replay go ahead).
+    @Test("13.5: corral gc leaves the record of a live monitor whose scope is already gone")
+    func gcLeavesTheRecordOfALiveMonitor() async throws {
+        let name = Guest.uniqueName("gclive")
+        let marker = "8.\(UInt32.random(in: 10_000_000...99_999_999))"
+        let (corral, _) = try await Self.freezeMonitor([], name: name, marker: marker)
+        defer { kill(corral.processIdentifier, SIGCONT); if corral.isRunning { corral.terminate() } }
+        let scopeGone = try await Guest.eventually(60) { try await Guest.scopes(of: name).allSatisfy { $0.activeState != "active" } }
+        #expect(scopeGone, "systemd did not remove the empty scope")
+        let gc = try Guest.corral(["gc"])
+        #expect(!gc.stdout.contains("server '\(name)'"), "gc took the record of a live monitor: \(gc.stdout)")
+        kill(corral.processIdentifier, SIGCONT)
+        corral.waitUntilExit()
+        let state = try await ServerInstance.list().first { $0.name.rawValue == name }?.guardrails
+        #expect(state?.consecutiveFailures == 1, "the outcome is recorded: \(String(describing: state))")
+        _ = try? Guest.corral(["reset", name])
+        try await Guest.expectNothingLeft(name: name)
+    }
+
     /// Servers stopped with a grace that runs out around the time their end is processed, while other servers of
     /// the same process start all the time (reusing descriptor numbers): the stop timer's kill must reach nothing
     /// but its own server. Every bystander must still run at the end.

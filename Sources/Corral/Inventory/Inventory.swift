@@ -159,7 +159,10 @@ public struct Inventory: Sendable {
         }
         instances.sort { ($0.name.rawValue, $0.unit ?? "") < ($1.name.rawValue, $1.unit ?? "") }
 
-        let orphans = records.values.filter { !listed.contains($0.unit) }.sorted { $0.unit < $1.unit }
+        // A record whose monitor still runs is not an orphan, though its scope is gone: systemd removes an empty
+        // scope at once, and the monitor records the outcome (which other starts wait for) and then the record.
+        let orphans = records.values.filter { !listed.contains($0.unit) && !($0.monitor != nil && $0.isWatched) }
+            .sorted { $0.unit < $1.unit }
         // Only the monitor stops its leaf, and it may do so well after the scope is gone: a leaf is orphaned when
         // its monitor is, whatever its scope does.
         let slices = units.filter { unit in
