@@ -42,13 +42,21 @@ enum LimitProperties {
         _ = limits.requiredControllers
     }
 
-    /// wrap's run options: a value accepted is passed on exactly (profiles are files, and left to the seccomp target).
+    /// wrap's run options: a value accepted is passed on exactly (profiles are files, and left to the seccomp
+    /// target), except a sandbox path, which is passed on resolved: absolute, and the very path the value names.
     static func runOption(_ value: String, choosing index: Int) {
         let names = MCPConfig.RunOptions.names.filter { $0[0] != "--seccomp" }
         let spellings = names[index % names.count]
         var options = MCPConfig.RunOptions()
         guard (try? options.append(spellings[spellings.count - 1], value)) != nil else { return }
-        require(options.arguments == [spellings[0], value], "\(spellings[0]) \(value.debugDescription) became \(options.arguments)")
+        let passed = options.arguments
+        if ["--read", "--write", "--hide"].contains(spellings[0]) {
+            require(passed.count == 2 && passed[0] == spellings[0] && passed[1].hasPrefix("/")
+                        && FilePath.resolved(passed[1]) == passed[1] && FilePath.resolved(value) == passed[1],
+                    "\(spellings[0]) \(value.debugDescription) became \(passed)")
+        } else {
+            require(passed == [spellings[0], value], "\(spellings[0]) \(value.debugDescription) became \(passed)")
+        }
     }
 
     /// A size written as systemd writes it reads back within the tenth it rounds away.
