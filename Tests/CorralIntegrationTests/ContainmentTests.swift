@@ -44,8 +44,8 @@ struct ContainmentTests {
 
         /// Waits up to `timeout` seconds for corral to exit (SIGKILLing it after that); returns its stdout.
         func finish(timeout: Double = 60) -> String {
-            let deadline = Date().addingTimeInterval(timeout)
-            while process.isRunning && Date() < deadline { usleep(20_000) }
+            let deadline = ContinuousClock.now + .seconds(timeout)
+            while process.isRunning && ContinuousClock.now < deadline { usleep(20_000) }
             if process.isRunning {
                 Issue.record("corral did not exit within \(timeout) s")
                 kill(process.processIdentifier, SIGKILL)

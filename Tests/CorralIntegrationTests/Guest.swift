@@ -54,8 +54,9 @@ enum Guest {
         let group = DispatchGroup()
         DispatchQueue.global().async(group: group) { outData = out.fileHandleForReading.readDataToEndOfFile() }
         DispatchQueue.global().async(group: group) { errData = err.fileHandleForReading.readDataToEndOfFile() }
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
+        // Monotonic: a test steps the wall clock (13.8), and a deadline on it would end other tests' runs early.
+        let deadline = ContinuousClock.now + .seconds(timeout)
+        while process.isRunning && ContinuousClock.now < deadline { usleep(20_000) }
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
@@ -93,8 +94,8 @@ enum Guest {
     /// waits, at most 10 s, until they are gone.
     static func killProcesses(containing marker: String) {
         for pid in processes(containing: marker) { kill(pid, SIGKILL) }
-        let deadline = Date().addingTimeInterval(10)
-        while !processes(containing: marker).isEmpty && Date() < deadline { usleep(50_000) }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !processes(containing: marker).isEmpty && ContinuousClock.now < deadline { usleep(50_000) }
     }
 
     /// PIDs of processes whose command line contains `marker`.
@@ -125,11 +126,11 @@ enum Guest {
 
     /// Waits up to `seconds` for `condition` (polling; used only to let the system settle, never to time things).
     static func eventually(_ seconds: Double = 10, _ condition: () async throws -> Bool) async rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
+        let deadline = ContinuousClock.now + .seconds(seconds)
         repeat {
             if try await condition() { return true }
             try? await Task.sleep(for: .milliseconds(50))
-        } while Date() < deadline
+        } while ContinuousClock.now < deadline
         return try await condition()
     }
 

@@ -32,15 +32,15 @@ struct LifecycleRaceTests {
         process.standardError = stderr
         process.standardOutput = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
-        let started = Date()
+        let started = ContinuousClock.now
         try process.run()
         defer { if process.isRunning { process.terminate() } }
         // The server's processes are gone well before the minimum uptime; corral is still relaying its stderr.
         let marker = "head -c 100000"
-        let exited = await Guest.eventually(30) { Guest.processes(containing: marker).isEmpty && Date().timeIntervalSince(started) > 0.5 }
-        #expect(exited && Date().timeIntervalSince(started) < minimumUptime, "the server did not exit at once")
+        let exited = await Guest.eventually(30) { Guest.processes(containing: marker).isEmpty && ContinuousClock.now - started > .milliseconds(500) }
+        #expect(exited && ContinuousClock.now - started < .seconds(minimumUptime), "the server did not exit at once")
         // Lets the minimum uptime pass while the relay is held up, then reads.
-        try await Task.sleep(for: .seconds(minimumUptime + 2 - Date().timeIntervalSince(started)))
+        try await Task.sleep(until: started + .seconds(minimumUptime + 2))
         let relayed = stderr.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         #expect(process.terminationStatus == 3 && relayed.count >= 100000, "status \(process.terminationStatus), \(relayed.count) bytes")
@@ -53,11 +53,11 @@ struct LifecycleRaceTests {
 
     /// Starts `corral run OPTIONS --name NAME -- sh -c 'sleep MARKER; exit 1'`, SIGSTOPs the monitor while its
     /// server runs and returns once the server has exited unseen: the monitor, still stopped, and when it was stopped.
-    static func freezeMonitor(_ options: [String], name: String, marker: String) async throws -> (Process, Date) {
+    static func freezeMonitor(_ options: [String], name: String, marker: String) async throws -> (Process, ContinuousClock.Instant) {
         let corral = try Guest.start(["run"] + options + ["--name", name, "--", "sh", "-c", "sleep \(marker); exit 1"])
         #expect(await Guest.eventually(60) { !Guest.processes(containing: "sleep \(marker)").isEmpty }, "the server did not start")
         kill(corral.processIdentifier, SIGSTOP)
-        let stopped = Date()
+        let stopped = ContinuousClock.now
         #expect(!Guest.processes(containing: "sleep \(marker)").isEmpty, "the monitor was stopped too late to test anything")
         #expect(await Guest.eventually(30) { Guest.processes(containing: "sleep \(marker)").isEmpty }, "the server did not end")
         return (corral, stopped)
@@ -72,7 +72,7 @@ struct LifecycleRaceTests {
         let marker = "8.\(UInt32.random(in: 10_000_000...99_999_999))"
         let (corral, stopped) = try await Self.freezeMonitor(["--min-uptime", "20s"], name: name, marker: marker)
         defer { kill(corral.processIdentifier, SIGCONT); if corral.isRunning { corral.terminate() } }
-        try await Task.sleep(for: .seconds(max(0, 22 - Date().timeIntervalSince(stopped))))
+        try await Task.sleep(until: stopped + .seconds(22))
         kill(corral.processIdentifier, SIGCONT)
         corral.waitUntilExit()
         #expect(corral.terminationStatus == 1, "corral run reports the server's own status: \(corral.terminationStatus)")
