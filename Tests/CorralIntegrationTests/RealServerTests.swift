@@ -26,6 +26,24 @@ struct RealServerTests {
         return try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any], "\(outcome)")
     }
 
+    /// A shell script that serves `root` over HTTP on 127.0.0.1:`port` while it runs its arguments ("$0" "$@"),
+    /// then stops the server and exits with their status. The HTTP server lives and dies inside this one shell,
+    /// with no descriptor of the test runner's (one started by the runner would hold other tests' pipes open).
+    static func behindHTTPServer(serving root: String, port: Int) -> String {
+        """
+            cd \(root) || exit 90
+            /usr/bin/python3 -c 'import os, sys; os.closerange(3, 65536); os.execv(sys.executable, [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "\(port)"])' </dev/null >/dev/null 2>&1 &
+            http=$!
+            i=0
+            until /usr/bin/python3 -c 'import socket; socket.create_connection(("127.0.0.1", \(port)))' 2>/dev/null; do
+                i=$((i+1)); [ $i -gt 600 ] && { kill $http; exit 91; }; sleep 0.1
+            done
+            "$0" "$@"; status=$?
+            kill $http
+            exit $status
+        """
+    }
+
     @Test func mcpServerGitLogsARepositoryThroughGitSubprocesses() async throws {
         let name = Guest.uniqueName("git")
         let repository = try Self.scratch(name)
@@ -48,21 +66,8 @@ struct RealServerTests {
         defer { try? FileManager.default.removeItem(atPath: root) }
         try "fetched-through-corral-\(name)\n".write(toFile: root + "/page.txt", atomically: true, encoding: .utf8)
         let port = Int.random(in: 20_000...40_000)
-        // The HTTP server lives and dies inside this one shell, with no descriptor of the test runner's (a server
-        // started by the runner itself would hold other tests' output pipes open while it runs).
         let url = "http://127.0.0.1:\(port)/page.txt"
-        let script = """
-            cd \(root) || exit 90
-            /usr/bin/python3 -c 'import os, sys; os.closerange(3, 65536); os.execv(sys.executable, [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "\(port)"])' </dev/null >/dev/null 2>&1 &
-            http=$!
-            i=0
-            until /usr/bin/python3 -c 'import socket; socket.create_connection(("127.0.0.1", \(port)))' 2>/dev/null; do
-                i=$((i+1)); [ $i -gt 600 ] && { kill $http; exit 91; }; sleep 0.1
-            done
-            "$0" "$@"; status=$?
-            kill $http
-            exit $status
-            """
+        let script = Self.behindHTTPServer(serving: root, port: port)
         let outcome = try Guest.run("/bin/sh", ["-c", script, Self.python, Self.client, "--call", "fetch",
                                                 "{\"url\": \"\(url)\", \"raw\": true}", Guest.corral, "run", "--name", name,
                                                 "--memory-max", "512M", "--", Self.bin + "/mcp-server-fetch",

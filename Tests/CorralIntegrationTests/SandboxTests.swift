@@ -206,19 +206,7 @@ struct SandboxTests {
         let port = Int.random(in: 20_000...40_000)
         let options = ["default": ["--sandbox", "default"], "loopback": ["--network", "loopback"],
                        "connect": ["--connect", "\(port)"], "connect-other": ["--connect", "\(port + 1)"]][variant]!
-        // As RealServerTests' fetch test: the HTTP server lives and dies inside this one shell.
-        let script = """
-            cd \(root) || exit 90
-            /usr/bin/python3 -c 'import os, sys; os.closerange(3, 65536); os.execv(sys.executable, [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "\(port)"])' </dev/null >/dev/null 2>&1 &
-            http=$!
-            i=0
-            until /usr/bin/python3 -c 'import socket; socket.create_connection(("127.0.0.1", \(port)))' 2>/dev/null; do
-                i=$((i+1)); [ $i -gt 600 ] && { kill $http; exit 91; }; sleep 0.1
-            done
-            "$0" "$@"; status=$?
-            kill $http
-            exit $status
-            """
+        let script = RealServerTests.behindHTTPServer(serving: root, port: port)
         let bin = Guest.checkout.appendingPathComponent(".venv/bin").path
         let outcome = try Guest.run("/bin/sh", ["-c", script, MCPServerTests.python, MCPServerTests.client, "--call", "fetch",
                                                 "{\"url\": \"http://127.0.0.1:\(port)/page.txt\", \"raw\": true}", Guest.corral,
