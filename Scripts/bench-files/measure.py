@@ -454,9 +454,12 @@ def main():
     parser.add_argument("--check-server", help="time corral check on this MCP server command")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of the concurrency and check runs")
     parser.add_argument("--host", default="", help="host description for the header line")
+    parser.add_argument("--compare", action="append", default=[], metavar="LABEL=CORRAL_BINARY",
+                        help="another build (an earlier commit's) for the launch and memory tables only")
     parser.add_argument("builds", nargs="+", metavar="LABEL=CORRAL_BINARY")
     args = parser.parse_args()
     builds = [b.split("=", 1) for b in args.builds]
+    compared = [b.split("=", 1) for b in args.compare] + builds
 
     user = os.getuid() != 0
     session = f"user session (uid {os.getuid()}, systemd --user)" if user else "root (system manager)"
@@ -468,7 +471,7 @@ def main():
     print()
 
     commands = []
-    for label, binary in builds:
+    for label, binary in compared:
         # A name of its own per run: guardrails stay on (admitted, recorded), but an exit at once is a fast failure,
         # so the same name again would be refused by its backoff.
         commands.append((f"corral run -- true [{label}]",
@@ -499,7 +502,7 @@ def main():
 
     if not args.no_rss:
         count = args.rss_monitors
-        rows = [monitor_rss(label, binary, args.rss_wait, count) for label, binary in builds]
+        rows = [monitor_rss(label, binary, args.rss_wait, count) for label, binary in compared]
         print(f"Monitor memory: {count} `corral run --name bench-rss-...-I -- sleep 30` at once, read {args.rss_wait:g} s "
               f"after start and once the guest is idle ({session}). VmRSS, RssAnon, RssFile: the first monitor's "
               "/proc/PID/status; Pss and private (Private_Clean + Private_Dirty, what only that process holds): "

@@ -90,6 +90,22 @@ struct StateStoreTests {
         _ = try await guardrails.admit()  // not refused after waiting out the probation of a dead probe
     }
 
+    /// A probe's probation counts from its exec: a spawn slower than the probation (a loaded host, the scope's bus
+    /// round trip) must not let a second start through between its scope's record and its exec (the incident
+    /// replay's fourth spawn of one server).
+    @Test func aProbeThatHasNotExecdYetHoldsOtherStartsBackPastItsProbation() async throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let guardrails = guardrails { $0.probation = .milliseconds(200) }
+        let probe = try await guardrails.admit()
+        probe.launched(in: "/corral-test-no-such-cgroup").recordRunning(unit: name.newUnitName(), monitorPID: getpid(), mainPID: getpid())
+        try await Task.sleep(for: .milliseconds(300))  // past the probation counted from the admission
+        await #expect(throws: CorralError.self, "a second start waited for the probe's exec, then gave up") {
+            try await guardrails.admit()
+        }
+        probe.ran()
+        _ = try await guardrails.admit()  // waits out the probation from the exec: the probe outlived it
+    }
+
     @Test func stateFilesAreOnlyTheOwnersAndAWritableDirectoryIsRepaired() throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)

@@ -199,10 +199,14 @@ struct LifecycleRaceTests {
                 $0.guardrails = nil
             })
             let number = try #require(server.standardInput)
+            let opened = open(file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
             await server.closeStandardInput()
-            let reused = open(file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            // The lowest free number from the stdin's up: a plain open() would take any lower number that another
+            // test freed meanwhile. Another test may still take this one first: only a reuse of it tells.
+            let reused = fcntl(opened, F_DUPFD_CLOEXEC, number)
+            close(opened)
             defer { close(reused) }
-            if reused == number {  // other tests open descriptors too: only a reuse of the number tells
+            if reused == number {
                 checked += 1
                 await server.closeStandardInput()
                 let wrote = await (try? server.writeStandardInput(Array("stray".utf8))) != nil

@@ -48,6 +48,7 @@ package struct ServerGuardrails: Sendable {
         package func ran() {
             guard isProbe, let record = try? guardrails.store.lock(guardrails.name) else { return }
             record.state.probationUntil = BootTime.now + guardrails.policy.probation.seconds
+            record.state.probeStarting = false
             record.save()
         }
 
@@ -60,6 +61,7 @@ package struct ServerGuardrails: Sendable {
                 record.remove()
             } else if isProbe {
                 record.state.probationUntil = 0
+                record.state.probeStarting = false
                 record.save()
             }
         }
@@ -77,10 +79,11 @@ package struct ServerGuardrails: Sendable {
             let (instances, outcomePending) = countInstances(record, now: now)
             let probation = record.state.probationUntil
             var decided = record.state
-            // A server on trial whose last start has not told its outcome yet (still being spawned, or exited and
-            // not yet recorded by its monitor) is still on probation, however long that takes on a busy host:
-            // otherwise every waiting start would go ahead once the probation's time ran out.
-            let pending = outcomePending && decided.isOnTrial ? Refusal(reason: .probation, until: now + 1) : nil
+            // A server on trial whose last start has not told its outcome yet (still being spawned, its probe not
+            // exec'd yet, or exited and not yet recorded by its monitor) is still on probation, however long that
+            // takes on a busy host: otherwise every waiting start would go ahead once the probation's time ran out.
+            let pending = (outcomePending || decided.probeStarting) && decided.isOnTrial
+                ? Refusal(reason: .probation, until: now + 1) : nil
             if let refusal = pending ?? decided.admit(now: now, policy: policy) {
                 record.save()
                 record.release()
@@ -130,7 +133,10 @@ package struct ServerGuardrails: Sendable {
             instance.monitor == nil && instance.main.isRunning && now - instance.startedAt >= policy.minimumUptime.seconds
         }
         if running.contains(where: upLongEnough) { record.state.recordHealthy() }
-        if reserved == 0 && !running.contains(where: \.isWatched) { record.state.probationUntil = 0 }
+        if reserved == 0 && !running.contains(where: \.isWatched) {
+            record.state.probationUntil = 0
+            record.state.probeStarting = false
+        }
         let unrecordedEnd = running.contains { $0.monitor != nil && $0.isWatched && !$0.main.isRunning }
         return (running.count + reserved, reserved > 0 || unrecordedEnd)
     }

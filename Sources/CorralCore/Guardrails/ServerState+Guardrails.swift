@@ -37,7 +37,10 @@ extension ServerState {
         // For a server not known to be healthy, the first start (and the first after each failure) is a probe:
         // others wait out its probation, so nine agents retrying a broken server at once cost one spawn, not nine.
         // Once a probe has survived its probation, starts go ahead freely until the next failure.
-        if isOnTrial && probationUntil == 0 { probationUntil = now + policy.probation.seconds }
+        if isOnTrial && probationUntil == 0 {
+            probationUntil = now + policy.probation.seconds
+            probeStarting = true
+        }
         starts += 1
         return nil
     }
@@ -84,6 +87,7 @@ extension ServerState {
     public mutating func recordHealthy() {
         proven = true
         probationUntil = 0
+        probeStarting = false
         consecutiveFailures = 0
         nextStartAt = 0
         breaker = .closed

@@ -40,8 +40,9 @@ enum RunCommand {
             sooner than --min-uptime, with status 0 too, unless a stop was asked for) further starts of the same
             --name are refused at once, without starting anything, for a growing delay; after
             --breaker-threshold of them the circuit breaker stays open for --breaker-open, then lets one probe
-            through. The first start of a server not yet seen healthy is on probation for 3s: concurrent starts
-            of it wait for its outcome (at most twice that long) instead of spawning too. --max-instances caps
+            through. The first start of a server not yet seen healthy is on probation until 3s after its exec
+            (however long its spawn takes): concurrent starts of it wait for its outcome (at most 6s) instead of
+            spawning too. --max-instances caps
             the instances running at once, counting the scopes of killed monitors until `corral gc` stops them.
             A refusal exits 75 with one message naming the server, its failures, its last stderr lines and when
             it may start again. State lives in /run/corral (root) or $XDG_RUNTIME_DIR/corral; its deadlines are
