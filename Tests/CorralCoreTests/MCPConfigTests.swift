@@ -382,14 +382,7 @@ struct MCPConfigTests {
         }
 
         var entries: [String] {
-            guard let directory = opendir(path) else { return [] }
-            defer { closedir(directory) }
-            var names: [String] = []
-            while let entry = readdir(directory) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-                if name != "." && name != ".." { names.append(name) }
-            }
-            return names.sorted()
+            (DirectoryEntries.names(atPath: path) ?? []).sorted()
         }
 
         func remove() {

@@ -10,6 +10,8 @@
 //   waitpid-all NAME         a thread reaps with waitpid(-1); spawns NAME-0..2 + waits: termination=... each
 //   fd0-cloexec NAME         a close-on-exec pipe on fd 0 passed as .fileDescriptor(0): the server's output
 //   gate-low-fd NAME FILE    fds 0 and 1 closed, fd 70001 open: the server lists its fds into FILE
+//   crowd NAME COUNT FILE    COUNT servers NAME-0... at once (sleep 86414): started=N units=N, then up; once FILE
+//                            exists, stops them all: stopped=N (ended as stopped) and other=... for the rest
 import Corral
 import Glibc
 import Synchronization
@@ -75,14 +77,8 @@ func dispositions() -> String {
 func instanceRecords(_ name: String = name) -> Int {
     let runtime = getenv("XDG_RUNTIME_DIR").map { String(cString: $0) } ?? "/run/user/\(getuid())"
     let directory = (geteuid() == 0 ? "/run/corral" : runtime + "/corral") + "/instances"
-    guard let prefix = try? ServerName(name).unitPrefix, let dir = opendir(directory) else { return 0 }
-    defer { closedir(dir) }
-    var count = 0
-    while let entry = readdir(dir) {
-        let file = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        if file.hasPrefix(prefix) { count += 1 }
-    }
-    return count
+    guard let prefix = try? ServerName(name).unitPrefix else { return 0 }
+    return (DirectoryEntries.names(atPath: directory) ?? []).filter { $0.hasPrefix(prefix) }.count
 }
 
 switch mode {
@@ -180,6 +176,37 @@ case "gate-low-fd":
         $0.seccomp = nil
     })
     say("termination=\(await server.wait())", to: 2)
+
+case "crowd":
+    // A gateway of many servers, in a process of its own: about seven descriptors each, more than systemd's soft
+    // limit of 1024 (README, "Library"), and the test runner must not hold them (Foundation's Process.run crashes
+    // reading /proc/self/fd in a process with ~1350 open).
+    alarm(900)
+    let count = Int(arguments[2]) ?? 200
+    let go = arguments[3]
+    var limit = rlimit()
+    getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+    limit.rlim_cur = max(limit.rlim_cur, min(limit.rlim_max, 65536))
+    guard setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { say("setup-error=\(errno)", to: 2); exit(71) }
+    let servers = await withTaskGroup(of: ServerProcess.self) { group in
+        for index in 0..<count {
+            group.addTask { await spawn(configuration("sleep", ["86414"]) { $0.name = "\(name)-\(index)" }) }
+        }
+        var all: [ServerProcess] = []
+        for await server in group { all.append(server) }
+        return all
+    }
+    say("started=\(servers.count) units=\(Set(servers.map(\.unit)).count)")
+    say("up")
+    while access(go, F_OK) != 0 { usleep(100_000) }
+    let ends = await withTaskGroup(of: Termination.self) { group in
+        for server in servers { group.addTask { await server.stop(grace: .seconds(5)) } }
+        var all: [Termination] = []
+        for await end in group { all.append(end) }
+        return all
+    }
+    say("stopped=\(ends.filter { $0.reason == .stopped }.count)")
+    say("other=\(ends.filter { $0.reason != .stopped }.map { "\($0)" }.joined(separator: "|"))")
 
 default:
     say("unknown mode \(mode)", to: 2)

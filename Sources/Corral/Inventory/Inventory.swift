@@ -262,8 +262,7 @@ extension StateStore {
         defer { closedir(dir) }
         let fd = dirfd(dir)
         var records: [String: InstanceRecord] = [:]
-        while let entry = readdir(dir) {
-            let file = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        for file in DirectoryEntries.names(in: dir) {
             guard file.hasPrefix("corral-"), file.hasSuffix(".scope"),
                   let text = FileText.read(file, in: fd), let record = InstanceRecord(text: text), record.unit == file
             else { continue }

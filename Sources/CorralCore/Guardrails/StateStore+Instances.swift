@@ -50,10 +50,7 @@ extension StateStore {
     func census(of name: ServerName) -> (running: [InstanceRecord], reserved: Int, ended: [InstanceRecord]) {
         var running: [InstanceRecord] = [], ended: [InstanceRecord] = []
         var reserved = 0
-        guard let dir = opendir(instancesDirectory) else { return ([], 0, []) }
-        defer { closedir(dir) }
-        while let entry = readdir(dir) {
-            let file = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        for file in DirectoryEntries.names(atPath: instancesDirectory) ?? [] {
             guard file.hasPrefix(name.unitPrefix) else { continue }
             let path = instancesDirectory + "/" + file
             if file.hasSuffix(".admission") {

@@ -80,11 +80,8 @@ public struct StateStore: Sendable {
 
     /// The servers that have a record.
     public func names() -> [ServerName] {
-        guard let dir = opendir(directory) else { return [] }
-        defer { closedir(dir) }
         var names: [ServerName] = []
-        while let entry = readdir(dir) {
-            let file = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        for file in DirectoryEntries.names(atPath: directory) ?? [] {
             guard file.hasSuffix(".state"),
                   let raw = ServerName.unescape(file.dropLast(".state".count)[...]),
                   let name = try? ServerName(raw) else { continue }
