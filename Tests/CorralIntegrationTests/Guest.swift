@@ -69,6 +69,17 @@ enum Guest {
                        stderr: String(decoding: errData, as: UTF8.self))
     }
 
+    /// `run`, awaited on a thread of its own: a run of minutes must not hold one of the cooperative pool's threads
+    /// (one per CPU, two in the guest) that every other test's async work, and the library's, waits for.
+    static func runDetached(_ program: String, _ arguments: [String], environment: [String: String]? = nil,
+                            timeout: Double = 300) async throws -> Outcome {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try run(program, arguments, environment: environment, timeout: timeout) })
+            }
+        }
+    }
+
     /// `pipe` with both ends close-on-exec. Foundation's Pipe leaves them inheritable, so every process that tests
     /// start at the same time would hold this pipe open, and a reader would wait for the longest of them to end;
     /// the child still gets its own end (Process dup2s it onto 0, 1 or 2, which clears the flag there).
