@@ -167,8 +167,9 @@ struct HostileTests {
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
         #expect(rows.filter { ($0["name"] as? String)?.hasPrefix(base + "-") == true }.count == count)
         FileManager.default.createFile(atPath: go, contents: nil)
-        #expect(await Guest.eventually(300) { !gateway.isRunning }, "the gateway did not stop its servers")
-        #expect(gateway.terminationStatus == 0 && said().contains("stopped=\(count)\nother=\n"), "\(said())")
+        let ended = await Guest.eventually(300) { !gateway.isRunning }
+        #expect(ended, "the gateway did not stop its servers")
+        #expect(ended && gateway.terminationStatus == 0 && said().contains("stopped=\(count)\nother=\n"), "\(said())")
         let pattern = String(try ServerName(base).unitPrefix.dropLast()) + "*"
         let gone = try await Guest.eventually(60) { try await SystemdBus.shared().listUnits(matching: [pattern]).isEmpty }
         #expect(gone, "scopes of the crowd are left")
