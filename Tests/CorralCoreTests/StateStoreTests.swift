@@ -106,6 +106,25 @@ struct StateStoreTests {
         _ = try await guardrails.admit()  // waits out the probation from the exec: the probe outlived it
     }
 
+    /// A probe whose process was killed before its exec holds nothing back, though other instances of the server
+    /// still run (a proven server that failed once, next to its healthy instances).
+    @Test func aProbeKilledBeforeItsExecHoldsNothingBack() async throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let guardrails = guardrails { $0.probation = .milliseconds(200) }
+        let store = guardrails.store
+        store.recordInstance(record(main: .current, monitor: .current, startedAt: BootTime.now))  // a live instance
+        let locked = try store.lock(name)
+        locked.state.recordFastFailure("exited with status 1", stderr: [], now: BootTime.now - 100, policy: guardrails.policy, jitter: 0)
+        locked.state.probationUntil = BootTime.now - 1  // a probe admitted a while ago...
+        locked.state.startingProbe = gone  // ...whose process is gone before it exec'd
+        #expect(ServerState(text: locked.state.text) == locked.state, "the probe's process is kept in the record")
+        #expect(!ServerState().text.contains("probe_starting"), "and only while there is one")
+        locked.save()
+        locked.release()
+        _ = try await guardrails.admit()  // not refused: nobody is spawning that probe any more
+        #expect(try store.lock(name).state.startingProbe == nil, "the killed probe is forgotten")
+    }
+
     @Test func stateFilesAreOnlyTheOwnersAndAWritableDirectoryIsRepaired() throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)

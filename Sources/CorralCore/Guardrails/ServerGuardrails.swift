@@ -48,7 +48,7 @@ package struct ServerGuardrails: Sendable {
         package func ran() {
             guard isProbe, let record = try? guardrails.store.lock(guardrails.name) else { return }
             record.state.probationUntil = BootTime.now + guardrails.policy.probation.seconds
-            record.state.probeStarting = false
+            record.state.startingProbe = nil
             record.save()
         }
 
@@ -61,7 +61,7 @@ package struct ServerGuardrails: Sendable {
                 record.remove()
             } else if isProbe {
                 record.state.probationUntil = 0
-                record.state.probeStarting = false
+                record.state.startingProbe = nil
                 record.save()
             }
         }
@@ -82,7 +82,7 @@ package struct ServerGuardrails: Sendable {
             // A server on trial whose last start has not told its outcome yet (still being spawned, its probe not
             // exec'd yet, or exited and not yet recorded by its monitor) is still on probation, however long that
             // takes on a busy host: otherwise every waiting start would go ahead once the probation's time ran out.
-            let pending = (outcomePending || decided.probeStarting) && decided.isOnTrial
+            let pending = (outcomePending || decided.startingProbe != nil) && decided.isOnTrial
                 ? Refusal(reason: .probation, until: now + 1) : nil
             if let refusal = pending ?? decided.admit(now: now, policy: policy) {
                 record.save()
@@ -102,6 +102,8 @@ package struct ServerGuardrails: Sendable {
                 throw GuardrailMessage.refused(name, Refusal(reason: .instanceCap, until: 0), record.state, now: now,
                                                instances: instances)
             }
+            let isProbe = decided.probationUntil != probation
+            if isProbe { decided.startingProbe = .current }
             record.state = decided
             record.save()
             // Reserved before the lock goes: another start must never find neither this reservation nor a record
@@ -109,7 +111,7 @@ package struct ServerGuardrails: Sendable {
             var admitted = self
             admitted.reservation = store.reserveInstance(of: name)
             record.release()
-            return Admission(guardrails: admitted, isProbe: decided.probationUntil != probation,
+            return Admission(guardrails: admitted, isProbe: isProbe,
                              created: record.isNew ? decided.text : nil)
         }
     }
@@ -135,8 +137,9 @@ package struct ServerGuardrails: Sendable {
         if running.contains(where: upLongEnough) { record.state.recordHealthy() }
         if reserved == 0 && !running.contains(where: \.isWatched) {
             record.state.probationUntil = 0
-            record.state.probeStarting = false
+            record.state.startingProbe = nil
         }
+        if let probe = record.state.startingProbe, !probe.isRunning { record.state.startingProbe = nil }
         let unrecordedEnd = running.contains { $0.monitor != nil && $0.isWatched && !$0.main.isRunning }
         return (running.count + reserved, reserved > 0 || unrecordedEnd)
     }

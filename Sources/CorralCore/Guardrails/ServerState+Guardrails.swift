@@ -37,10 +37,7 @@ extension ServerState {
         // For a server not known to be healthy, the first start (and the first after each failure) is a probe:
         // others wait out its probation, so nine agents retrying a broken server at once cost one spawn, not nine.
         // Once a probe has survived its probation, starts go ahead freely until the next failure.
-        if isOnTrial && probationUntil == 0 {
-            probationUntil = now + policy.probation.seconds
-            probeStarting = true
-        }
+        if isOnTrial && probationUntil == 0 { probationUntil = now + policy.probation.seconds }
         starts += 1
         return nil
     }
@@ -57,6 +54,7 @@ extension ServerState {
         lastExitAt = now
         if termination.reason == .stopped {
             probationUntil = 0  // the probe's outcome is unknown: the next start probes again
+            startingProbe = nil
             return
         }
         guard uptime < policy.minimumUptime else {
@@ -74,6 +72,7 @@ extension ServerState {
         lastExitAt = now
         consecutiveFailures += 1
         probationUntil = 0
+        startingProbe = nil
         lastStderr = Array(stderr.suffix(20))
         let delay = policy.backoff(afterFailures: consecutiveFailures).seconds * (1 + policy.jitter * max(-1, min(1, jitter)))
         nextStartAt = now + delay
@@ -87,7 +86,7 @@ extension ServerState {
     public mutating func recordHealthy() {
         proven = true
         probationUntil = 0
-        probeStarting = false
+        startingProbe = nil
         consecutiveFailures = 0
         nextStartAt = 0
         breaker = .closed

@@ -29,9 +29,10 @@ public struct ServerState: Sendable, Equatable {
     public var proven = false
     /// Boot time until which the last start of a server on trial is on probation: concurrent starts wait for it.
     public var probationUntil: Double = 0
-    /// The probe that set the probation has been admitted and has not exec'd yet: its probation, which counts from
-    /// its exec, has not begun, however long its spawn takes.
-    public var probeStarting = false
+    /// The process spawning the probe that set the probation, from its admission until the probe exec'd: the
+    /// probation, which counts from the exec, has not begun, however long the spawn takes. Forgotten once that
+    /// process is gone (killed before the exec).
+    public var startingProbe: ProcessIdentity?
 
     public init() {}
 
@@ -41,8 +42,10 @@ public struct ServerState: Sendable, Equatable {
             "version=2", "consecutive_failures=\(consecutiveFailures)", "starts=\(starts)",
             "next_start_at=\(nextStartAt)", "breaker=\(breaker.rawValue)", "breaker_until=\(breakerUntil)",
             "last_exit=\(Self.escape(lastExit))", "last_exit_at=\(lastExitAt)", "proven=\(proven ? 1 : 0)",
-            "probation_until=\(probationUntil)", "probe_starting=\(probeStarting ? 1 : 0)",
+            "probation_until=\(probationUntil)",
         ]
+        // Only while a probe is being spawned: a record without it stays readable to corrals that predate it.
+        if let probe = startingProbe { lines.append("probe_starting=\(probe.pid):\(probe.startTicks ?? 0)") }
         lines += lastStderr.suffix(20).map { "stderr=" + Self.escape(String($0.prefix(300))) }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -70,7 +73,10 @@ public struct ServerState: Sendable, Equatable {
             case "stderr": state.lastStderr.append(Self.unescape(value))
             case "proven": guard value == "0" || value == "1" else { return nil }; state.proven = value == "1"
             case "probation_until": guard let v = Double(value), v.isFinite else { return nil }; state.probationUntil = v
-            case "probe_starting": guard value == "0" || value == "1" else { return nil }; state.probeStarting = value == "1"
+            case "probe_starting":
+                let parts = value.split(separator: ":")
+                guard parts.count == 2, let pid = Int32(parts[0]), let ticks = UInt64(parts[1]) else { return nil }
+                state.startingProbe = ProcessIdentity(pid: pid, startTicks: ticks)
             default: return nil
             }
         }
