@@ -21,6 +21,17 @@ struct ServerScope: Sendable {
     let cgroup: Cgroup
     /// The leaf slice's unit and open cgroup; nil for `--exec`, where nobody would stop it.
     let leaf: (unit: String, cgroup: Cgroup)?
+    /// The scope's memory.max and pids.max (nil for "max"), read as it is made, while its child is still held: an
+    /// OOM kill can remove the scope before the server's end is read, and the report names the limit.
+    let memoryMax: UInt64?, tasksMax: UInt64?
+
+    init(unit: String, cgroup: Cgroup, leaf: (unit: String, cgroup: Cgroup)?) {
+        self.unit = unit
+        self.cgroup = cgroup
+        self.leaf = leaf
+        memoryMax = cgroup.number("memory.max").flatMap { $0 == .max ? nil : $0 }
+        tasksMax = cgroup.number("pids.max").flatMap { $0 == .max ? nil : $0 }
+    }
 
     /// What to stop to end it all: the leaf slice (its scope stops with it), or the scope.
     var outermostUnit: String { leaf?.unit ?? unit }

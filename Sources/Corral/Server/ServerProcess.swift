@@ -254,8 +254,8 @@ public final class ServerProcess: Sendable {
             return
         }
         // The limits and the tasks-limit count are the scope's own.
-        totals.memoryMax = state.lastUsage?.memoryMax
-        totals.tasksMax = state.lastUsage?.tasksMax
+        totals.memoryMax = state.lastUsage?.memoryMax ?? scope.memoryMax
+        totals.tasksMax = state.lastUsage?.tasksMax ?? scope.tasksMax
         totals.tasksLimitHits = state.lastUsage?.tasksLimitHits
         state.lastUsage = state.lastUsage.map { totals.keepingHighest(of: $0) } ?? totals
     }
